@@ -1,1 +1,4 @@
-return 0;
+using System.CommandLine;
+using Firmament.Cli;
+
+return FirmamentCli.Run(args, Console.Out, Console.Error);
