@@ -1,0 +1,26 @@
+using Firmament.Abi;
+using Firmament.Machine;
+
+namespace Firmament.Endpoints;
+
+/// <summary>What an endpoint's program gets: its conduit, its own memory, which vCPU it is, and how it was entered.</summary>
+public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuId vcpu, string name, RegisterFrame entry)
+{
+    public IConduit Conduit { get; } = conduit;
+
+    /// <summary>The endpoint's own memory, through its stage-2 map (an access outside it faults the endpoint).</summary>
+    public AddressSpace Memory { get; } = memory;
+
+    public VcpuId Vcpu { get; } = vcpu;
+
+    public string Name { get; } = name;
+
+    /// <summary>The registers the vCPU was first entered with (boot arguments).</summary>
+    public RegisterFrame Entry { get; } = entry;
+
+    /// <summary>Shorthand for <c>Conduit.CallAsync</c>.</summary>
+    public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame) => Conduit.CallAsync(frame);
+}
+
+/// <summary>An endpoint's code, written in C#: it runs on one vCPU and talks only through its conduit.</summary>
+public delegate ValueTask EndpointProgram(EndpointContext context);

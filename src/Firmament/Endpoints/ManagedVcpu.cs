@@ -1,0 +1,132 @@
+using System.Threading.Tasks.Sources;
+using Firmament.Abi;
+using Firmament.Machine;
+
+namespace Firmament.Endpoints;
+
+/// <summary>
+/// Runs a managed (C#) endpoint program on a vCPU. The program awaits <see cref="CallAsync"/>; a call that
+/// completes at once returns a completed ValueTask (no allocation, no switch); a call that blocks returns a
+/// ValueTask backed by this object, whose continuation the scheduler invokes from its loop when it resumes the vCPU.
+/// One reusable source per vCPU, scheduling flags ignored: no Task, no thread pool, no captured context.
+/// </summary>
+public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<RegisterFrame>
+{
+    private readonly Scheduler _scheduler;
+    private readonly EndpointProgram _program;
+    private Func<Vcpu, EndpointContext>? _contextFactory;
+    private Vcpu? _vcpu;
+    private Action<object?>? _continuation;
+    private object? _continuationState;
+    private RegisterFrame _result;
+    private short _token;
+    private bool _hasResult;
+    private bool _started;
+
+    public ManagedVcpu(Scheduler scheduler, EndpointProgram program)
+    {
+        _scheduler = scheduler;
+        _program = program;
+    }
+
+    /// <summary>Ties this backend to its vCPU and says how to build the program's context on first run.</summary>
+    public void Bind(Vcpu vcpu, Func<Vcpu, EndpointContext> contextFactory)
+    {
+        _vcpu = vcpu;
+        _contextFactory = contextFactory;
+    }
+
+    public void Resume(Vcpu vcpu)
+    {
+        if (!_started)
+        {
+            _started = true;
+            _ = RunProgramAsync(_contextFactory!(vcpu));
+            return;
+        }
+
+        var continuation = _continuation;
+        if (continuation is null)
+        {
+            Stop(vcpu, "resumed while not parked in a call (the program awaited something other than its conduit)");
+            return;
+        }
+
+        _continuation = null;
+        _result = vcpu.Result;
+        _hasResult = true;
+        _scheduler.OnReturn(vcpu, _result);
+        continuation(_continuationState);
+    }
+
+    public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame)
+    {
+        var vcpu = _vcpu!;
+        if (!ReferenceEquals(_scheduler.Running, vcpu))
+        {
+            throw new InvalidOperationException($"{vcpu.Id} made a call while not running (a second call before the first returned?)");
+        }
+
+        var f = frame;
+        _scheduler.OnCall(vcpu, f);
+        if (vcpu.Handler.Call(vcpu, ref f) == CallOutcome.Completed)
+        {
+            if (!_scheduler.YieldAfterCompletedCall(vcpu, f))
+            {
+                _scheduler.OnReturn(vcpu, f);
+                return new ValueTask<RegisterFrame>(f);
+            }
+        }
+        else
+        {
+            _scheduler.AfterBlockedCall(vcpu);
+        }
+
+        _hasResult = false;
+        return new ValueTask<RegisterFrame>(this, ++_token);
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _hasResult ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
+
+    public RegisterFrame GetResult(short token)
+    {
+        if (token != _token || !_hasResult)
+        {
+            throw new InvalidOperationException("a conduit result was read twice or before it was ready");
+        }
+
+        _hasResult = false;
+        return _result;
+    }
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        // Flags ignored on purpose: the scheduler's loop is the only place continuations run.
+        _continuation = continuation;
+        _continuationState = state;
+    }
+
+    private async ValueTask RunProgramAsync(EndpointContext context)
+    {
+        string? fault = null;
+        try
+        {
+            await _program(context).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A faulting endpoint is contained: whatever it throws, the platform runs on.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            fault = $"managed exception {e.GetType().Name}: {e.Message}";
+        }
+
+        Stop(_vcpu!, fault);
+    }
+
+    private void Stop(Vcpu vcpu, string? fault)
+    {
+        _continuation = null;
+        vcpu.Handler.OnStopped(vcpu, fault);
+        _scheduler.AfterBlockedCall(vcpu);
+    }
+}
