@@ -42,10 +42,7 @@ public static class FfaDescriber
                 : $"{info.Name} is SMC32 only in v1.2; w0 uses the SMC64 ID");
         }
 
-        if (version < info.Introduced)
-        {
-            d.Warn($"{info.Name} is v{info.Introduced}; the caller negotiated {version}");
-        }
+        d.Since(info.Introduced, info.Name);
 
         if (info.Legacy && version >= FfaVersion.V1_1)
         {
@@ -88,7 +85,7 @@ public static class FfaDescriber
             case FfaFunction.RxTxMap: RxTxDescriber.Map(d); break;
             case FfaFunction.RxTxUnmap: RxTxDescriber.Unmap(d); break;
             case FfaFunction.PartitionInfoGet: DiscoveryDescriber.PartitionInfoGet(d); break;
-            case FfaFunction.IdGet or FfaFunction.SpmIdGet or FfaFunction.MsgPoll: d.Unused(1); break;
+            case FfaFunction.IdGet or FfaFunction.SpmIdGet or FfaFunction.MsgPoll or FfaFunction.MemRelinquish: d.Unused(1); break;
             case FfaFunction.MsgWait: MessagingDescriber.MsgWait(d); break;
             case FfaFunction.Yield: MessagingDescriber.Yield(d); break;
             case FfaFunction.Run: MessagingDescriber.Run(d); break;
@@ -99,7 +96,6 @@ public static class FfaDescriber
                 MemoryDescriber.Transaction(d);
                 break;
             case FfaFunction.MemRetrieveResp: MemoryDescriber.RetrieveResp(d); break;
-            case FfaFunction.MemRelinquish: MemoryDescriber.Relinquish(d); break;
             case FfaFunction.MemReclaim: MemoryDescriber.Reclaim(d); break;
             case FfaFunction.MemOpPause or FfaFunction.MemOpResume: MemoryDescriber.HandleOnly(d); break;
             case FfaFunction.MemFragRx: MemoryDescriber.Fragment(d, rx: true); break;

@@ -534,8 +534,6 @@ internal static class MemoryDescriber
         d.Unused(3);
     }
 
-    public static void Relinquish(Describing d) => d.Unused(1);
-
     public static void Reclaim(Describing d)
     {
         Handle(d);

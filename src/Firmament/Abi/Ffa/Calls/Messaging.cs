@@ -731,9 +731,9 @@ internal static class MessagingDescriber
             d.Field("payload" + i, d.R(3 + i), framework ? FrameworkPayloadText(kind, i, d.W(3 + i)) : string.Empty);
         }
 
-        if (request && d.Caller == CallerKind.Sp && !endpoints.Receiver.IsSecure)
+        if (request)
         {
-            d.Warn("SPs cannot send direct requests to normal-world endpoints");
+            NotFromAnSpToTheNormalWorld(d, endpoints);
         }
 
         if (framework && d.Caller == CallerKind.Vm)
@@ -755,10 +755,7 @@ internal static class MessagingDescriber
                 d.Warn($"x2 looks like a framework-message flags word ({Describing.Hex(x2)}): REQ2 has no framework messages; x2/x3 are the UUID");
             }
 
-            if (d.Caller == CallerKind.Sp && !endpoints.Receiver.IsSecure)
-            {
-                d.Warn("SPs cannot send direct requests to normal-world endpoints");
-            }
+            NotFromAnSpToTheNormalWorld(d, endpoints);
         }
         else
         {
@@ -821,11 +818,6 @@ internal static class MessagingDescriber
         Target(d);
         var timeout = ((ulong)d.W(3) << 32) | d.W(2);
         d.Field("timeout", timeout, timeout == 0 ? "none" : string.Empty);
-        if (d.Caller != CallerKind.Sp)
-        {
-            d.Warn("FFA_YIELD is an SP's call (FEATURES reports it only at the secure virtual instance)");
-        }
-
         d.Unused(4);
     }
 
@@ -890,6 +882,14 @@ internal static class MessagingDescriber
         }
 
         d.Field("chars", (ulong)chars.Length, Printable(chars));
+    }
+
+    private static void NotFromAnSpToTheNormalWorld(Describing d, SenderReceiver endpoints)
+    {
+        if (d.Caller == CallerKind.Sp && !endpoints.Receiver.IsSecure)
+        {
+            d.Warn("SPs cannot send direct requests to normal-world endpoints");
+        }
     }
 
     private static string FrameworkName(DirectMessageKind kind) => kind switch
