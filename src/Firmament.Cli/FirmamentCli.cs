@@ -11,7 +11,7 @@ internal static class FirmamentCli
         var root = new RootCommand("Firmament — an executable Arm FF-A platform: SPMC, hypervisor, endpoints, traces")
         {
             RunCommand.Create(output),
-            DecodeCommand.Create(output),
+            DecodeCommand.Create(output, error),
         };
 
         var parse = root.Parse(args);

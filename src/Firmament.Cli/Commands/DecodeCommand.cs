@@ -11,7 +11,7 @@ namespace Firmament.Cli.Commands;
 /// </summary>
 internal static class DecodeCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var registers = new Argument<string[]>("registers")
         {
@@ -34,6 +34,10 @@ internal static class DecodeCommand
         {
             Description = "decode as a native Gunyah hypercall with this HVC immediate (e.g. 0x601B); x0.. are its arguments",
         };
+        var replyTo = new Option<string?>("--reply-to")
+        {
+            Description = "read an FFA_SUCCESS frame as the answer to this call (e.g. FFA_NOTIFICATION_INFO_GET)",
+        };
         var descriptor = new Option<string?>("--descriptor")
         {
             Description = "decode the binary descriptor in this file ('-' for standard input) instead of registers",
@@ -43,11 +47,14 @@ internal static class DecodeCommand
             Description = "descriptor kind: mtd, partinfo, indirect, relinquish, rxtx",
             DefaultValueFactory = _ => "mtd",
         };
-        kind.AcceptOnlyFromAmong("mtd", "partinfo", "indirect", "relinquish", "rxtx");
+        var shape = new Option<string?>("--shape")
+        {
+            Description = "what a memory transaction descriptor is for: send, retrieve-req, retrieve-resp, hyp-retrieve (default: inferred)",
+        };
 
         var command = new Command("decode", "Decode an FF-A or Gunyah register frame, or an FF-A descriptor, into words")
         {
-            registers, caller, version, json, hvc, descriptor, kind,
+            registers, caller, version, json, hvc, replyTo, descriptor, kind, shape,
         };
         command.SetAction(parse =>
         {
@@ -62,14 +69,15 @@ internal static class DecodeCommand
                     throw new CliError("give either registers or --descriptor, not both");
                 }
 
-                output.Write(DescriptorOutput.Describe(ReadAll(descriptorPath), parse.GetValue(kind)!, ffaVersion, asJson));
-                return 0;
+                return DescriptorOutput.Write(output, error, descriptorPath, ReadAll(descriptorPath), parse.GetValue(kind)!, parse.GetValue(shape), ffaVersion, asJson);
             }
 
             var frame = RegisterArguments.Parse(parse.GetValue(registers) ?? []);
             var hvcText = parse.GetValue(hvc);
             ushort? immediate = hvcText is null ? null : ParseImmediate(hvcText);
-            var description = AbiDescriber.Describe(frame, ParseCaller(parse.GetValue(caller)!), ffaVersion, immediate);
+            var replyToText = parse.GetValue(replyTo);
+            FfaFunction? answered = replyToText is null ? null : ParseFunction(replyToText);
+            var description = AbiDescriber.Describe(frame, ParseCaller(parse.GetValue(caller)!), ffaVersion, immediate, answered);
             output.Write(asJson ? DescriptionWriter.Json(description) : DescriptionWriter.Text(description));
             return 0;
         });
@@ -87,6 +95,11 @@ internal static class DecodeCommand
         "hypervisor" => CallerKind.Hypervisor,
         _ => CallerKind.Vm,
     };
+
+    private static FfaFunction ParseFunction(string text) =>
+        FfaFunctions.TryParseName(text, out var info, out _)
+            ? info.Function
+            : throw new CliError($"--reply-to: '{text}' is not an FF-A function name (e.g. FFA_PARTITION_INFO_GET)");
 
     private static ushort ParseImmediate(string text)
     {

@@ -10,7 +10,12 @@ namespace Firmament.Abi;
 /// </summary>
 public static class AbiDescriber
 {
-    public static CallDescription Describe(in RegisterFrame frame, CallerKind caller, FfaVersion version, ushort? hvcImmediate)
+    /// <param name="frame">The registers.</param>
+    /// <param name="caller">Who made the call (some fields read differently for the hypervisor or an SP).</param>
+    /// <param name="version">The FF-A version the caller negotiated.</param>
+    /// <param name="hvcImmediate">For a native Gunyah hypercall, the HVC immediate that carries its number.</param>
+    /// <param name="replyTo">For an FFA_SUCCESS frame, the call it answers (its fields are read as that call's return).</param>
+    public static CallDescription Describe(in RegisterFrame frame, CallerKind caller, FfaVersion version, ushort? hvcImmediate, FfaFunction? replyTo = null)
     {
         if (hvcImmediate is { } immediate)
         {
@@ -19,6 +24,6 @@ public static class AbiDescriber
 
         return frame.Function.IsFast && frame.Function.Owner == SmcccOwner.VendorHypervisor
             ? GunyahDescriber.Describe(frame)
-            : FfaDescriber.Describe(frame, caller, version);
+            : FfaDescriber.Describe(frame, caller, version, replyTo);
     }
 }

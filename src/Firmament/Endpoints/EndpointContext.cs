@@ -4,8 +4,11 @@ using Firmament.Machine;
 namespace Firmament.Endpoints;
 
 /// <summary>What an endpoint's program gets: its conduit, its own memory, which vCPU it is, and how it was entered.</summary>
-public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuId vcpu, string name, RegisterFrame entry)
+public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuId vcpu, string name, RegisterFrame entry, RxTxBuffers buffers)
 {
+    /// <summary>Where the platform put this endpoint's RX/TX buffers (it maps them itself with FFA_RXTX_MAP).</summary>
+    public RxTxBuffers Buffers { get; } = buffers;
+
     public IConduit Conduit { get; } = conduit;
 
     /// <summary>The endpoint's own memory, through its stage-2 map (an access outside it faults the endpoint).</summary>
@@ -24,3 +27,6 @@ public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuI
 
 /// <summary>An endpoint's code, written in C#: it runs on one vCPU and talks only through its conduit.</summary>
 public delegate ValueTask EndpointProgram(EndpointContext context);
+
+/// <summary>The IPAs of an endpoint's RX and TX buffers and their size in 4 KiB pages.</summary>
+public readonly record struct RxTxBuffers(ulong Rx, ulong Tx, uint Pages);

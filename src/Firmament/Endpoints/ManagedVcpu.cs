@@ -13,7 +13,7 @@ namespace Firmament.Endpoints;
 public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<RegisterFrame>
 {
     private readonly Scheduler _scheduler;
-    private readonly EndpointProgram _program;
+    private readonly EndpointProgram _code;
     private Func<Vcpu, EndpointContext>? _contextFactory;
     private Vcpu? _vcpu;
     private Action<object?>? _continuation;
@@ -22,11 +22,12 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
     private short _token;
     private bool _hasResult;
     private bool _started;
+    private Task? _program;
 
     public ManagedVcpu(Scheduler scheduler, EndpointProgram program)
     {
         _scheduler = scheduler;
-        _program = program;
+        _code = program;
     }
 
     /// <summary>Ties this backend to its vCPU and says how to build the program's context on first run.</summary>
@@ -41,7 +42,7 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
         if (!_started)
         {
             _started = true;
-            _ = RunProgramAsync(_contextFactory!(vcpu));
+            _program = RunProgramAsync(_contextFactory!(vcpu));
             return;
         }
 
@@ -106,12 +107,15 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
         _continuationState = state;
     }
 
-    private async ValueTask RunProgramAsync(EndpointContext context)
+    /// <summary>Whether the program has ended (returned or faulted).</summary>
+    public bool HasEnded => _program?.IsCompleted ?? false;
+
+    private async Task RunProgramAsync(EndpointContext context)
     {
         string? fault = null;
         try
         {
-            await _program(context).ConfigureAwait(false);
+            await _code(context).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // A faulting endpoint is contained: whatever it throws, the platform runs on.
         catch (Exception e)

@@ -37,7 +37,7 @@ public sealed class VirtualCpuInterface
     private readonly ulong[] _active = new ulong[Words];
 
     /// <summary>Raised when an enabled interrupt becomes pending (so a waiting vCPU can be woken).</summary>
-    public event Action<int>? Signalled;
+    public Action<int>? Signalled { get; set; }
 
     public void Enable(int intid)
     {

@@ -31,5 +31,20 @@ public sealed class Pcpu(int index)
 
     internal int QueueLength => _queue.Count;
 
+    internal void Remove(Vcpu vcpu)
+    {
+        if (!_queue.Contains(vcpu))
+        {
+            return;
+        }
+
+        var keep = _queue.Where(v => !ReferenceEquals(v, vcpu)).ToArray();
+        _queue.Clear();
+        foreach (var v in keep)
+        {
+            _queue.Enqueue(v);
+        }
+    }
+
     public override string ToString() => $"pCPU{Index}";
 }

@@ -25,7 +25,7 @@ public sealed class PhysicalMemory
     {
         if ((basePa & PageMask) != 0 || (size & PageMask) != 0 || size == 0 || basePa + size < basePa)
         {
-            throw new ArgumentException($"range {name} [0x{basePa:X}, +0x{size:X}) is not page aligned or wraps");
+            throw new ArgumentException($"range {name} [0x{basePa:X}, +0x{size:X}) is not page aligned or wraps", nameof(basePa));
         }
 
         var range = new PhysicalRange(basePa, size, name);
@@ -33,7 +33,7 @@ public sealed class PhysicalMemory
         {
             if (existing.Overlaps(range))
             {
-                throw new ArgumentException($"range {name} overlaps {existing.Name}");
+                throw new ArgumentException($"range {name} overlaps {existing.Name}", nameof(basePa));
             }
         }
 

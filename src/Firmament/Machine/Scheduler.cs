@@ -126,6 +126,31 @@ public sealed class Scheduler
         SetState(vcpu, state);
     }
 
+    /// <summary>
+    /// Takes a vCPU out of scheduling for good (powered off, aborted): it leaves its pCPU's queue, and the pCPU it owned
+    /// moves on to its next queued vCPU (if it is running, its code is about to return to the scheduler).
+    /// </summary>
+    public void Stop(Vcpu vcpu, VcpuState state)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        SetState(vcpu, state);
+        var pcpu = vcpu.Pcpu;
+        if (pcpu is null)
+        {
+            return;
+        }
+
+        pcpu.Remove(vcpu);
+        if (ReferenceEquals(pcpu.Current, vcpu))
+        {
+            pcpu.Current = null;
+            if (pcpu.TryDequeue(out var next))
+            {
+                Give(pcpu, next);
+            }
+        }
+    }
+
     /// <summary>Records a call about to be handled and charges its cost.</summary>
     public void OnCall(Vcpu vcpu, in RegisterFrame frame)
     {
@@ -168,8 +193,7 @@ public sealed class Scheduler
         SetState(vcpu, VcpuState.Ready);
         if (rotate && pcpu.TryDequeue(out var next))
         {
-            pcpu.Enqueue(vcpu);
-            Give(pcpu, next);
+            Give(pcpu, next); // the caller, Ready, goes to the back of the line
         }
 
         return true;
@@ -236,6 +260,12 @@ public sealed class Scheduler
     private void Give(Pcpu pcpu, Vcpu vcpu)
     {
         var previous = pcpu.Current;
+        if (previous is { State: VcpuState.Ready } && !ReferenceEquals(previous, vcpu))
+        {
+            // Displaced before it ran: it keeps its place in line.
+            pcpu.Enqueue(previous);
+        }
+
         pcpu.Current = vcpu;
         pcpu.SliceStart = pcpu.Time;
         if (previous is not null && !ReferenceEquals(previous, vcpu))

@@ -52,14 +52,25 @@ public readonly record struct MemoryFault(MemoryFaultKind Kind, ulong Address, S
 public sealed class Stage2Map
 {
     private readonly Dictionary<ulong, Stage2Entry> _entries = [];
+    private readonly List<(ulong FirstPage, ulong EndPage, Stage2Access Access)> _identity = [];
 
     /// <summary>Bumped on every change, so a cached translation (an emulated CPU's TLB) knows to refresh.</summary>
     public ulong Generation { get; private set; }
 
     /// <summary>Raised after every change with the first IPA page and the page count.</summary>
-    public event Action<ulong, ulong>? Changed;
+    public Action<ulong, ulong>? Changed { get; set; }
 
     public int MappedPages => _entries.Count;
+
+    /// <summary>
+    /// Maps a whole physical range to itself (IPA = PA) without an entry per page: how a partition manager sees
+    /// normal-world physical memory. Page mappings, where present, take precedence.
+    /// </summary>
+    public void AddIdentityRange(ulong basePa, ulong size, Stage2Access access)
+    {
+        _identity.Add((basePa >> PhysicalMemory.PageShift, (basePa + size) >> PhysicalMemory.PageShift, access));
+        Touch(basePa >> PhysicalMemory.PageShift, size >> PhysicalMemory.PageShift);
+    }
 
     /// <summary>Maps <paramref name="pageCount"/> pages; false (and no change) if any of them is already mapped.</summary>
     public bool TryMap(ulong ipa, ulong pa, ulong pageCount, Stage2Access access)
@@ -117,12 +128,30 @@ public sealed class Stage2Map
     }
 
     /// <summary>The mapping of the page holding <paramref name="ipa"/>, if any.</summary>
-    public bool TryGetEntry(ulong ipa, out Stage2Entry entry) => _entries.TryGetValue(ipa >> PhysicalMemory.PageShift, out entry);
+    public bool TryGetEntry(ulong ipa, out Stage2Entry entry)
+    {
+        var page = ipa >> PhysicalMemory.PageShift;
+        if (_entries.TryGetValue(page, out entry))
+        {
+            return true;
+        }
+
+        foreach (var (first, end, access) in _identity)
+        {
+            if (page >= first && page < end)
+            {
+                entry = new Stage2Entry(page, access);
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Translates an address for an access needing <paramref name="need"/>.</summary>
     public bool TryTranslate(ulong ipa, Stage2Access need, out ulong pa, out MemoryFault fault)
     {
-        if (!_entries.TryGetValue(ipa >> PhysicalMemory.PageShift, out var entry))
+        if (!TryGetEntry(ipa, out var entry))
         {
             pa = 0;
             fault = new MemoryFault(MemoryFaultKind.Unmapped, ipa, need);

@@ -5,7 +5,8 @@ namespace Firmament.Tests.Cli;
 
 /// <summary>
 /// Golden output of <c>firmament decode</c>. Each file under Golden/decode starts with one line
-/// <c>$ firmament ARGS…</c> and then holds the exact expected output. To accept new output after a deliberate
+/// <c>$ firmament ARGS…</c> (<c>{dir}</c> stands for the folder of the golden files) and then holds the exact
+/// expected output; a non-zero exit appends <c>[exit N]</c> and what went to standard error. To accept new output after a deliberate
 /// change, run the tests with FIRMAMENT_UPDATE_GOLDEN=1 and review the diff.
 /// </summary>
 public class DecodeGoldenTests
@@ -32,10 +33,14 @@ public class DecodeGoldenTests
         var firstNewline = lines.IndexOf('\n', StringComparison.Ordinal);
         var header = lines[..firstNewline];
         header.ShouldStartWith(Prompt);
-        var args = header[Prompt.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var args = header[Prompt.Length..]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(a => a.Replace("{dir}", GoldenDirectory(), StringComparison.Ordinal))
+            .ToArray();
 
         var (code, output, error) = CliRunner.Run(args);
-        var actual = output + (code == 0 ? string.Empty : $"[exit {code}] {error}");
+        var actual = (output + (code == 0 ? string.Empty : $"[exit {code}] {error}"))
+            .Replace(GoldenDirectory(), "{dir}", StringComparison.Ordinal);
 
         if (Environment.GetEnvironmentVariable("FIRMAMENT_UPDATE_GOLDEN") == "1")
         {
