@@ -34,5 +34,10 @@ internal static class FirmamentCli
             error.WriteLine("firmament: " + e.Message);
             return CliError.ExitCode;
         }
+        catch (Scenarios.PlatformFileException e)
+        {
+            error.WriteLine("firmament: " + e.Message);
+            return CliError.ExitCode;
+        }
     }
 }

@@ -1,12 +1,15 @@
 using System.CommandLine;
-using Firmament.Abi;
+using System.Globalization;
 using Firmament.Abi.Ffa;
+using Firmament.Ffa;
+using Firmament.Machine;
+using Firmament.Scenarios;
 
 namespace Firmament.Cli.Commands;
 
 /// <summary>
-/// <c>firmament run [PLATFORM]</c>. The partition managers are not built yet, so the default demo shows what is:
-/// the ABI layer, walking one FF-A conversation frame by frame as the decoder reads it.
+/// <c>firmament run [PLATFORM]</c>: boots a platform (the built-in default without a file), runs it until nothing is
+/// left to run, prints what the endpoints logged, and ends with a summary.
 /// </summary>
 internal static class RunCommand
 {
@@ -17,52 +20,104 @@ internal static class RunCommand
             Description = "a platform file (YAML); without one, the built-in default demo runs",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("run", "Run a platform and its demo (default: the built-in demo)") { platform };
+        var seed = new Option<ulong>("--seed") { Description = "the seed for every scheduling choice (same seed, same run)" };
+        var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace-event JSON file" };
+        var mermaid = new Option<string?>("--mermaid") { Description = "write a Mermaid sequence diagram (Markdown)" };
+        var command = new Command("run", "Boot a platform and run it (default: the built-in demo)") { platform, seed, trace, mermaid };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(platform);
-            if (file is not null)
+            var description = file is null ? DefaultPlatform.Create() : PlatformLoader.Load(file);
+            description = description with { Seed = parse.GetValue(seed) };
+            var recorder = new TraceRecorder { Enabled = true };
+            var running = Platform.Build(description, recorder);
+            running.Boot();
+            running.Run();
+            Report(output, running);
+            if (parse.GetValue(trace) is { } tracePath)
             {
-                throw new CliError($"{file}: running platform files is not supported yet: the platform (machine, SPMC, hypervisor) is not built");
+                File.WriteAllText(tracePath, TraceExport.ToChromeJson(running));
+                output.WriteLine($"trace: {tracePath} (open in ui.perfetto.dev or chrome://tracing)");
             }
 
-            Demo(output);
+            if (parse.GetValue(mermaid) is { } mermaidPath)
+            {
+                File.WriteAllText(mermaidPath, TraceExport.ToMermaid(running));
+                output.WriteLine($"sequence diagram: {mermaidPath}");
+            }
+
             return 0;
         });
         return command;
     }
 
-    private static void Demo(TextWriter output)
+    private static void Report(TextWriter output, Platform platform)
     {
-        output.WriteLine("Firmament — an executable Arm FF-A platform");
-        output.WriteLine();
-        output.WriteLine("Built so far: the ABI layer (FF-A v1.0/v1.1/v1.2 calls, returns and descriptors; Gunyah hypercalls and RM RPC).");
-        output.WriteLine("Not built yet: the machine, the SPMC, the hypervisor, endpoints — so nothing runs; below, one conversation");
-        output.WriteLine("between a VM (0x0001) and an SP (0x8001) is shown as the frames it would exchange, each decoded.");
-        output.WriteLine();
-
-        foreach (var (who, frame, caller) in Conversation())
+        var d = platform.Description;
+        output.WriteLine($"Firmament — platform '{d.Name}' ({d.Origin}): {Roles(d.Roles)}, {d.Pcpus} pCPUs, seed {d.Seed}");
+        foreach (var partition in platform.Partitions)
         {
-            output.WriteLine($"── {who}");
-            output.Write(DescriptionWriter.Text(AbiDescriber.Describe(frame, caller, FfaVersion.V1_2, null)));
-            output.WriteLine();
+            var c = partition.Config;
+            output.WriteLine($"  {c.Name,-8} {FfaDescriber.FormatEndpoint(c.Id),-18} {c.Kind,-6} {c.VcpuCount} vCPU  {c.ProgramName}");
         }
 
-        output.WriteLine($"FF-A functions known: {FfaFunctions.All.Count} (0x{FfaFunctions.First:X2}..0x{FfaFunctions.Last:X2}). Try: firmament decode 0x8400007F 0x80010001 0 0x3");
+        output.WriteLine();
+        foreach (var line in platform.Console)
+        {
+            output.WriteLine($"{Us(line.Time),12}  {line.Partition,-6} {line.Text}");
+        }
+
+        output.WriteLine();
+        Summary(output, platform);
     }
 
-    private static IEnumerable<(string Who, RegisterFrame Frame, CallerKind Caller)> Conversation()
+    private static void Summary(TextWriter output, Platform platform)
     {
-        uint Id(FfaFunction f) => FfaFunctions.Id32(f);
-        const ulong vm = 0x0001;
-        const ulong sp = 0x8001;
-        yield return ("VM asks for v1.2", RegisterFrame.Of(Id(FfaFunction.Version), 0x10002), CallerKind.Vm);
-        yield return ("VM asks which interrupt is the NPI", RegisterFrame.Of(Id(FfaFunction.Features), 0x1), CallerKind.Vm);
-        yield return ("VM binds notifications 0 and 1 to the SP as sender", RegisterFrame.Of(Id(FfaFunction.NotificationBind), (sp << 16) | vm, 0, 0x3), CallerKind.Vm);
-        yield return ("SP sets notification 1 for the VM", RegisterFrame.Of(Id(FfaFunction.NotificationSet), (sp << 16) | vm, 0, 0x2), CallerKind.Sp);
-        yield return ("VM gets its SP-sourced notifications", RegisterFrame.Of(Id(FfaFunction.NotificationGet), vm, 0x1), CallerKind.Vm);
-        yield return ("VM sends a direct request to the SP", RegisterFrame.Of(FfaFunctions.Id64(FfaFunction.MsgSendDirectReq), (vm << 16) | sp, 0, 0xCAFE), CallerKind.Vm);
-        yield return ("a misuse: SP sets a notification for itself", RegisterFrame.Of(Id(FfaFunction.NotificationSet), (sp << 16) | sp, 0x00050000, 0x1), CallerKind.Sp);
-        yield return ("the answer to that", RegisterFrame.Of(Id(FfaFunction.Error), 0, unchecked((uint)(int)FfaError.InvalidParameters)), CallerKind.Sp);
+        var managers = new List<PartitionManager>();
+        if (platform.Hypervisor is { } hypervisor)
+        {
+            managers.Add(hypervisor);
+        }
+
+        if (platform.Spmc is { } spmc)
+        {
+            managers.Add(spmc);
+        }
+
+        output.WriteLine("calls by ABI" + string.Concat(managers.Select(m => $"  {m.RoleName,10}")));
+        for (var i = 0; i < FfaFunctions.All.Count; i++)
+        {
+            var counts = managers.Select(m => m.CallsByFunction[i]).ToList();
+            if (counts.Any(static c => c > 0))
+            {
+                output.WriteLine($"  {FfaFunctions.All[i].Name,-34}" + string.Concat(counts.Select(static c => $"  {c,10}")));
+            }
+        }
+
+        output.WriteLine("errors returned" + string.Concat(managers.Select(m => $"  {m.RoleName,10}")));
+        for (var code = 1; code <= 10; code++)
+        {
+            var counts = managers.Select(m => m.ErrorsByCode[code]).ToList();
+            if (counts.Any(static c => c > 0))
+            {
+                output.WriteLine($"  {FfaErrors.Name(-code),-31}" + string.Concat(counts.Select(static c => $"  {c,10}")));
+            }
+        }
+
+        var scheduler = platform.Scheduler;
+        output.WriteLine($"pCPU switches {scheduler.Switches}, resumes {scheduler.Steps}, virtual time {Us(scheduler.Now)}");
+        foreach (var partition in platform.Partitions.Where(static p => p.IsAborted))
+        {
+            output.WriteLine($"aborted: {partition.Name}: {partition.AbortReason}");
+        }
     }
+
+    private static string Roles(PlatformRoles roles) => roles switch
+    {
+        PlatformRoles.HypervisorAndSpmc => "hypervisor + SPMC",
+        PlatformRoles.KernelAndSpmc => "OS kernel + SPMC (no hypervisor)",
+        _ => "hypervisor only",
+    };
+
+    private static string Us(ulong ns) => (ns / 1000.0).ToString("0.000", CultureInfo.InvariantCulture) + " µs";
 }

@@ -21,6 +21,12 @@ public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuI
     /// <summary>The registers the vCPU was first entered with (boot arguments).</summary>
     public RegisterFrame Entry { get; } = entry;
 
+    /// <summary>Where <see cref="Log"/> lines go (the platform records them in the trace and the run's output).</summary>
+    public Action<EndpointContext, string>? LogSink { get; set; }
+
+    /// <summary>A line of console output from the endpoint (what FFA_CONSOLE_LOG or a UART would carry).</summary>
+    public void Log(string line) => LogSink?.Invoke(this, line);
+
     /// <summary>Shorthand for <c>Conduit.CallAsync</c>.</summary>
     public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame) => Conduit.CallAsync(frame);
 }

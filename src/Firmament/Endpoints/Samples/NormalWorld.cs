@@ -1,0 +1,120 @@
+using System.Globalization;
+using Firmament.Abi;
+using Firmament.Abi.Ffa;
+using Firmament.Abi.Ffa.Calls;
+using Firmament.Abi.Ffa.Descriptors;
+using Firmament.Endpoints.Driver;
+
+namespace Firmament.Endpoints.Samples;
+
+/// <summary>Normal-world programs (VMs, or the OS kernel) written on the endpoint driver.</summary>
+public static class NormalWorld
+{
+    /// <summary>
+    /// The default demo's client: probes FF-A with the driver, lists the devices, then exercises what the platform
+    /// does — direct requests (v1.0 and REQ2), a yield and a preemption handled by the driver's RUN loop, an indirect
+    /// message to an SP and to another VM, a few misuses answered with their exact errors, and a partition that faults.
+    /// </summary>
+    public static async ValueTask DemoClient(EndpointContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (status, driver) = await FfaDriver.ProbeAsync(context);
+        if (driver is null)
+        {
+            context.Log($"FF-A probe failed: {status}");
+            return;
+        }
+
+        context.Log($"FF-A v{driver.Version}, I am {FfaDescriber.FormatEndpoint(driver.Id)}; {driver.Devices.Count} devices:");
+        foreach (var device in driver.Devices)
+        {
+            context.Log($"  {FfaDescriber.FormatEndpoint(device.Id)} {device.Uuid} {device.Properties.Describe()}");
+        }
+
+        var secure = driver.Devices.Where(static d => d.Id.IsSecure).DistinctBy(static d => d.Id).ToList();
+        var peers = driver.Devices.Where(d => !d.Id.IsSecure && d.Id != driver.Id).ToList();
+        foreach (var sp in secure)
+        {
+            var echo = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(1, 2, 3, 4, 5));
+            context.Log($"DIRECT_REQ to {sp.Id}: {echo.Status} [{Hex(echo[3])}, {Hex(echo[4])}, {Hex(echo[5])}, {Hex(echo[6])}, {Hex(echo[7])}]");
+        }
+
+        if (secure.Count > 0)
+        {
+            var sp = secure[0];
+            var v2 = await driver.Messaging.SyncSendReceive2Async(sp, sp.Uuid, new DirectMessage2Payload(0xAA, 0xBB, 0xCC));
+            context.Log($"DIRECT_REQ2 to {sp.Id} service {sp.Uuid}: {v2.Status} [{Hex(v2[4])}, {Hex(v2[5])}, {Hex(v2[6])}]");
+
+            var yielded = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(SecurePartitions.YieldFirst, 7, 0, 0, 0));
+            context.Log($"request that yields first: {yielded.Status}, answered after FFA_YIELD and FFA_RUN");
+
+            var text = "hello, secure world"u8.ToArray();
+            var sent = await driver.Messaging.IndirectSendAsync(sp.Id, text);
+            var read = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(SecurePartitions.ReadMailbox, 0, 0, 0, 0));
+            context.Log($"MSG_SEND2 of {text.Length} bytes to {sp.Id}: {sent}; it read {read[4]} bytes summing to {read[5]}");
+
+            var self = new DirectMessagePayload(0, 0, 0, 0, 0);
+            var frame = default(RegisterFrame);
+            new MsgSendDirectReq(true, new SenderReceiver(driver.Id, driver.Id), DirectMessageKind.Partition, self).Encode(ref frame);
+            frame = await context.CallAsync(frame);
+            context.Log($"misuse, a direct request to myself: {FfaStatus.Of(frame)}");
+            new RxRelease(EndpointId.Hypervisor).Encode(ref frame);
+            frame = await context.CallAsync(frame);
+            context.Log($"misuse, RX_RELEASE of a buffer I do not own: {FfaStatus.Of(frame)}");
+        }
+
+        foreach (var peer in peers)
+        {
+            var greeting = "hello, neighbour"u8.ToArray();
+            var sent = await driver.Messaging.IndirectSendAsync(peer.Id, greeting);
+            var answer = await driver.Messaging.SyncSendReceiveAsync(peer, new DirectMessagePayload(SecurePartitions.ReadMailbox, 0, 0, 0, 0));
+            context.Log($"VM-to-VM: MSG_SEND2 to {peer.Id}: {sent}; DIRECT_REQ: {answer.Status}, it read {answer[4]} bytes");
+        }
+
+        if (driver.Devices.FirstOrDefault(static d => d.Id.IsSecure && (d.Properties & PartitionProperties.ReceivesDirectRequests) != 0 && d.Uuid == FaultyUuid) is { } faulty)
+        {
+            var crash = await driver.Messaging.SyncSendReceiveAsync(faulty, new DirectMessagePayload(SecurePartitions.Crash, 0, 0, 0, 0));
+            context.Log($"asked {faulty.Id} to fault: {crash.Status}; asking again: {(await driver.Messaging.SyncSendReceiveAsync(faulty, default)).Status}");
+        }
+
+        context.Log("demo client done");
+    }
+
+    /// <summary>The UUID the default platform gives its faulty SP.</summary>
+    public static Uuid FaultyUuid { get; } = Uuid.Parse("bad0fa17-0000-4000-8000-00000000dead");
+
+    /// <summary>
+    /// A VM that serves direct requests from other VMs: it maps its buffers, then waits; a request whose first
+    /// payload word is <see cref="SecurePartitions.ReadMailbox"/> reads and releases its RX buffer first.
+    /// </summary>
+    public static async ValueTask Server(EndpointContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (status, driver) = await FfaDriver.ProbeAsync(context);
+        if (driver is null)
+        {
+            context.Log($"FF-A probe failed: {status}");
+            return;
+        }
+
+        var frame = default(RegisterFrame);
+        new MsgWait(MsgWaitFlags.RetainRxBuffer).Encode(ref frame);
+        frame = await context.CallAsync(frame);
+        while (MsgSendDirectReq.TryDecode(frame, out var request, out _))
+        {
+            var payload = request.Payload;
+            if (payload.Arg0 == SecurePartitions.ReadMailbox)
+            {
+                var (received, sender, bytes) = await driver.Messaging.ReceiveIndirectAsync();
+                context.Log($"indirect message from {sender}: \"{System.Text.Encoding.ASCII.GetString(bytes)}\" ({received})");
+                payload = payload with { Arg1 = (ulong)bytes.Length };
+            }
+
+            new MsgSendDirectResp(request.Is64, new SenderReceiver(request.Endpoints.Receiver, request.Endpoints.Sender), DirectMessageKind.Partition, payload)
+                .Encode(ref frame);
+            frame = await context.CallAsync(frame);
+        }
+    }
+
+    private static string Hex(ulong value) => "0x" + value.ToString("X", CultureInfo.InvariantCulture);
+}

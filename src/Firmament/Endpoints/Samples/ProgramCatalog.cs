@@ -1,0 +1,25 @@
+namespace Firmament.Endpoints.Samples;
+
+/// <summary>The built-in endpoint programs a platform file can name with <c>program:</c>.</summary>
+public static class ProgramCatalog
+{
+    private static readonly Dictionary<string, (EndpointProgram Program, string Description)> Programs = new(StringComparer.Ordinal)
+    {
+        ["echo"] = (SecurePartitions.Echo, "SP: echoes direct requests (v1.0 and REQ2), answers VM created/destroyed, can yield or read its mailbox"),
+        ["idle"] = (SecurePartitions.Idle, "SP: answers every direct request with a zero payload"),
+        ["faulty"] = (SecurePartitions.Faulty, "SP: echoes until asked to crash, then faults"),
+        ["demo-client"] = (NormalWorld.DemoClient, "VM or kernel: probes FF-A with the driver and exercises the platform"),
+        ["server"] = (NormalWorld.Server, "VM: serves direct requests, reading indirect messages on request"),
+    };
+
+    public static IEnumerable<string> Names => Programs.Keys.Order(StringComparer.Ordinal);
+
+    public static bool TryGet(string name, out EndpointProgram program)
+    {
+        var found = Programs.TryGetValue(name, out var entry);
+        program = entry.Program;
+        return found;
+    }
+
+    public static string Describe(string name) => Programs.TryGetValue(name, out var entry) ? entry.Description : string.Empty;
+}

@@ -1,0 +1,218 @@
+using Firmament.Abi;
+using Firmament.Abi.Ffa;
+using Firmament.Abi.Ffa.Calls;
+using Firmament.Machine;
+
+namespace Firmament.Ffa;
+
+/// <summary>
+/// The FF-A core both partition managers share: one dispatcher over the function table, the version rule, the
+/// per-endpoint records, and a handler per ABI. The handlers live in one file per ABI area (Discovery, RxTx,
+/// DirectMessaging, IndirectMessaging, CpuCycles); the roles (<see cref="Spmc"/>, <see cref="Hypervisor"/>) say which
+/// endpoints are theirs, what they forward, and what they offer to whom.
+/// Every handler validates first and acts after: a call that gets an error has changed nothing.
+/// </summary>
+public abstract partial class PartitionManager : ICallHandler
+{
+    private const int FunctionCount = FfaFunctions.Last - FfaFunctions.First + 1;
+
+    private readonly Handler?[] _handlers = new Handler?[FunctionCount];
+    private readonly long[] _callsByFunction = new long[FunctionCount];
+    private readonly long[] _errorsByCode = new long[11];
+
+    protected PartitionManager(Scheduler scheduler, PhysicalMemory memory, Personality personality)
+    {
+        Scheduler = scheduler;
+        Memory = memory;
+        Personality = personality;
+        RegisterDiscovery();
+        RegisterRxTx();
+        RegisterDirectMessaging();
+        RegisterIndirectMessaging();
+        RegisterCpuCycles();
+    }
+
+    /// <summary>A handler for one ABI: the caller, and the frame it passed (which the handler turns into the return).</summary>
+    protected delegate CallOutcome Handler(in FfaCaller caller, ref RegisterFrame frame);
+
+    public Scheduler Scheduler { get; }
+
+    public PhysicalMemory Memory { get; }
+
+    public Personality Personality { get; }
+
+    /// <summary>The version this manager implements.</summary>
+    public static FfaVersion Implemented => FfaVersion.V1_2;
+
+    /// <summary>This manager's own endpoint ID (the SPMC's 0x8000, the hypervisor's 0).</summary>
+    public abstract EndpointId OwnId { get; }
+
+    /// <summary>"SPMC" or "hypervisor", for traces and messages.</summary>
+    public abstract string RoleName { get; }
+
+    /// <summary>Endpoints this manager serves, by ID.</summary>
+    protected Dictionary<EndpointId, FfaEndpoint> Endpoints { get; } = [];
+
+    /// <summary>The partitions this manager owns, in creation order.</summary>
+    public List<Partition> Partitions { get; } = [];
+
+    /// <summary>Calls handled, by function number − 0x60.</summary>
+    public ReadOnlySpan<long> CallsByFunction => _callsByFunction;
+
+    /// <summary>Errors returned, by −code (index 1 = NOT_SUPPORTED … 10 = NOT_READY).</summary>
+    public ReadOnlySpan<long> ErrorsByCode => _errorsByCode;
+
+    /// <summary>The record of an endpoint this manager serves, if any.</summary>
+    public FfaEndpoint? Endpoint(EndpointId id) => Endpoints.GetValueOrDefault(id);
+
+    /// <summary>The record of one of this manager's own partitions, if the ID is one.</summary>
+    public Partition? LocalPartition(EndpointId id) => Endpoints.TryGetValue(id, out var ep) ? ep.Partition : null;
+
+    CallOutcome ICallHandler.Call(Vcpu caller, ref RegisterFrame frame) => HandleOwnVcpuCall((FfaVcpu)caller.Owner!, ref frame);
+
+    /// <summary>A call from one of this manager's own partitions' vCPUs.</summary>
+    protected virtual CallOutcome HandleOwnVcpuCall(FfaVcpu self, ref RegisterFrame frame) =>
+        Dispatch(new FfaCaller(self.Endpoint, self.Vcpu, self, false), ref frame);
+
+    void ICallHandler.OnStopped(Vcpu vcpu, string? fault)
+    {
+        var self = (FfaVcpu)vcpu.Owner!;
+        if (fault is null)
+        {
+            Scheduler.Stop(vcpu, VcpuState.Off);
+            return;
+        }
+
+        Abort(self, fault);
+    }
+
+    /// <summary>Registers the handler for one function (both conventions: the typed decoders tell them apart).</summary>
+    protected void Register(FfaFunction function, Handler handler) => _handlers[(int)function - FfaFunctions.First] = handler;
+
+    /// <summary>Whether this manager offers a function to this caller (FEATURES says so, and the call is served).</summary>
+    protected virtual bool Offers(FfaFunction function, bool is64, in FfaCaller caller) => true;
+
+    /// <summary>Whether a function is registered and offered to this caller.</summary>
+    protected bool Serves(FfaFunction function, bool is64, in FfaCaller caller) =>
+        _handlers[(int)function - FfaFunctions.First] is not null && Offers(function, is64, caller);
+
+    /// <summary>A call whose w0 is not an FF-A function this table defines (the hypervisor also serves Gunyah calls).</summary>
+    protected virtual CallOutcome UnknownFunction(in FfaCaller caller, ref RegisterFrame frame) => Fail(ref frame, FfaError.NotSupported);
+
+    /// <summary>
+    /// Routes one call: checks the ID, the caller's version (VERSION first where the personality wants it; the version
+    /// locks at the first other call the endpoint makes itself; no ABI newer than the negotiated version; unused
+    /// x8..x17 zero for v1.2 SMC64 calls), then runs the ABI's handler.
+    /// </summary>
+    protected CallOutcome Dispatch(in FfaCaller caller, ref RegisterFrame frame)
+    {
+        if (!FfaFunctions.TryClassify(frame.W(0), out var info, out var is64))
+        {
+            return info is null ? UnknownFunction(caller, ref frame) : Fail(ref frame, FfaError.NotSupported);
+        }
+
+        var index = (int)info.Function - FfaFunctions.First;
+        _callsByFunction[index]++;
+        var handler = _handlers[index];
+        if (handler is null || !Offers(info.Function, is64, caller))
+        {
+            return Fail(ref frame, FfaError.NotSupported);
+        }
+
+        if (info.Function != FfaFunction.Version)
+        {
+            var endpoint = caller.Endpoint;
+            if (!endpoint.VersionCalled && Personality.RequireVersionFirst)
+            {
+                return Fail(ref frame, FfaError.NotSupported);
+            }
+
+            if (info.Function != FfaFunction.Interrupt)
+            {
+                endpoint.VersionLocked = true;
+            }
+
+            if (endpoint.Version < info.Introduced)
+            {
+                return Fail(ref frame, FfaError.NotSupported);
+            }
+
+            if (is64 && endpoint.Version >= FfaVersion.V1_2 && !FfaFrames.UnusedUpperRegistersAreZero(frame, FirstUnusedRegister(info.Function)))
+            {
+                return Fail(ref frame, FfaError.InvalidParameters);
+            }
+        }
+
+        return handler(caller, ref frame);
+    }
+
+    /// <summary>Writes FFA_ERROR with <paramref name="error"/> as the return; the call completes.</summary>
+    protected CallOutcome Fail(ref RegisterFrame frame, FfaError error)
+    {
+        _errorsByCode[-(int)error]++;
+        new ErrorReturn(error).Encode(ref frame);
+        return CallOutcome.Completed;
+    }
+
+    /// <summary>Writes FFA_SUCCESS_32 with w2/w3 (and zero elsewhere); the call completes.</summary>
+    protected static CallOutcome Succeed(ref RegisterFrame frame, uint w2 = 0, uint w3 = 0)
+    {
+        new SuccessReturn(false, default, w2, w3, 0, 0, 0, 0).Encode(ref frame);
+        return CallOutcome.Completed;
+    }
+
+    /// <summary>Contains a faulting partition: aborted for good, its callers answered, everything else runs on.</summary>
+    protected virtual void Abort(FfaVcpu vcpu, string reason)
+    {
+        var partition = vcpu.Endpoint.Partition!;
+        partition.AbortReason ??= reason;
+        if (Scheduler.Trace.Enabled)
+        {
+            var pcpu = vcpu.Vcpu.Pcpu;
+            Scheduler.Trace.Record(pcpu?.Time ?? Scheduler.Now, pcpu?.Index ?? -1, vcpu.Vcpu.Id, TraceKind.Fault, text: $"{partition.Name}: {reason}");
+        }
+
+        foreach (var v in partition.Vcpus)
+        {
+            var record = (FfaVcpu)v.Owner!;
+            var owed = record.Occupation;
+            var pcpu = v.Pcpu;
+            var returnTo = record.ReturnTo;
+            var otherWorld = record.ReturnToOtherWorld;
+            record.Settle();
+            Scheduler.Stop(v, VcpuState.Aborted);
+            if (owed is Occupation.DirectRequest or Occupation.Run && returnTo is not null && pcpu is not null)
+            {
+                var answer = default(RegisterFrame);
+                new ErrorReturn(FfaError.Aborted).Encode(ref answer);
+                GiveBack(pcpu, returnTo, otherWorld, answer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gives pCPU <paramref name="pcpu"/> back to <paramref name="vcpu"/> with <paramref name="answer"/>: directly
+    /// when it is in this world, through the other world's return path when the call came from there.
+    /// </summary>
+    protected void GiveBack(Pcpu pcpu, Vcpu vcpu, bool otherWorld, in RegisterFrame answer)
+    {
+        if (otherWorld)
+        {
+            ReturnToOtherWorld(vcpu, pcpu, answer);
+        }
+        else
+        {
+            Scheduler.SwitchTo(pcpu, vcpu, answer);
+        }
+    }
+
+    /// <summary>Returns to the other world's vCPU that entered this one on <paramref name="pcpu"/> (the SPMC's way back to the normal world).</summary>
+    protected virtual void ReturnToOtherWorld(Vcpu vcpu, Pcpu pcpu, in RegisterFrame answer) =>
+        throw new InvalidOperationException($"{RoleName} has no other world to return to");
+
+    private static int FirstUnusedRegister(FfaFunction function) => function switch
+    {
+        FfaFunction.MsgSendDirectReq2 or FfaFunction.MsgSendDirectResp2 or FfaFunction.PartitionInfoGetRegs or FfaFunction.ConsoleLog => RegisterFrame.Count,
+        _ => 8,
+    };
+}

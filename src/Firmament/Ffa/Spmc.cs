@@ -1,0 +1,233 @@
+using Firmament.Abi;
+using Firmament.Abi.Ffa;
+using Firmament.Abi.Ffa.Calls;
+using Firmament.Abi.Ffa.Descriptors;
+using Firmament.Machine;
+
+namespace Firmament.Ffa;
+
+/// <summary>
+/// The secure partition manager: owns the SPs (the secure virtual FF-A instance) and serves the normal world through
+/// one port (the physical instance), where the caller is endpoint 0 — the hypervisor, speaking for its VMs where an
+/// ABI lets it name one, or the OS kernel when there is no hypervisor.
+/// What it does not do yet: notifications (FEATURES reports none), memory sharing, secure interrupts other than a
+/// pending virtual interrupt delivered on the next FFA_RUN.
+/// </summary>
+public sealed class Spmc : PartitionManager
+{
+    private readonly FfaEndpoint _normalWorld;
+    private readonly Dictionary<int, Queue<FfaVcpu>> _bootQueues = [];
+    private readonly HashSet<int> _preemptPending = [];
+
+    public Spmc(Scheduler scheduler, PhysicalMemory memory, Personality personality, AddressSpace normalWorldMemory)
+        : base(scheduler, memory, personality)
+    {
+        NormalWorldMemory = normalWorldMemory;
+        _normalWorld = new FfaEndpoint(EndpointId.Hypervisor, null, Implemented);
+        Endpoints.Add(_normalWorld.Id, _normalWorld);
+    }
+
+    public override EndpointId OwnId => EndpointId.Spmc;
+
+    public override string RoleName => "SPMC";
+
+    /// <summary>Normal-world physical memory, identity-mapped: where the normal world's buffer addresses point.</summary>
+    public AddressSpace NormalWorldMemory { get; }
+
+    /// <summary>Where answers to normal-world calls go.</summary>
+    public INormalWorld? NormalWorld { get; set; }
+
+    /// <summary>The normal world's record here (endpoint 0: its negotiated version, its own RX/TX buffers).</summary>
+    public FfaEndpoint NormalWorldEndpoint => _normalWorld;
+
+    protected override EndpointId? SpmcId => EndpointId.Spmc;
+
+    /// <summary>Adds an SP with its memory; its vCPUs are attached with <see cref="AttachVcpu"/>.</summary>
+    public Partition AddPartition(PartitionConfig config, AddressSpace memory)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var partition = new Partition(config, memory);
+        Partitions.Add(partition);
+        Endpoints.Add(config.Id, new FfaEndpoint(config.Id, partition, config.Version));
+        return partition;
+    }
+
+    /// <summary>Makes <paramref name="vcpu"/> one of <paramref name="partition"/>'s vCPUs, served by this SPMC.</summary>
+    public void AttachVcpu(Partition partition, Vcpu vcpu)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        ArgumentNullException.ThrowIfNull(vcpu);
+        vcpu.Owner = new FfaVcpu(vcpu, Endpoints[partition.Id]);
+        vcpu.Handler = this;
+        partition.Vcpus.Add(vcpu);
+    }
+
+    /// <summary>
+    /// Boots the SPs: each vCPU with code runs its initialisation, in boot order, on its pCPU (vCPU i on pCPU i mod N),
+    /// until its first FFA_MSG_WAIT. Run the scheduler afterwards to carry it out.
+    /// </summary>
+    public void Boot()
+    {
+        foreach (var partition in Partitions.OrderBy(static p => p.Config.BootOrder).ThenBy(static p => p.Id.Value))
+        {
+            foreach (var vcpu in partition.Vcpus)
+            {
+                var record = (FfaVcpu)vcpu.Owner!;
+                var pcpu = vcpu.HomePcpu < 0 ? 0 : vcpu.HomePcpu % Scheduler.Pcpus.Count;
+                if (!_bootQueues.TryGetValue(pcpu, out var queue))
+                {
+                    _bootQueues[pcpu] = queue = new Queue<FfaVcpu>();
+                }
+
+                queue.Enqueue(record);
+            }
+        }
+
+        foreach (var pcpu in _bootQueues.Keys.Order())
+        {
+            BootStepDone(Scheduler.Pcpus[pcpu]);
+        }
+    }
+
+    /// <summary>A call from the normal world's physical FF-A instance, made by <paramref name="vcpu"/> (the hypervisor's or the kernel's).</summary>
+    public CallOutcome CallFromNormalWorld(Vcpu vcpu, ref RegisterFrame frame) =>
+        Dispatch(new FfaCaller(_normalWorld, vcpu, null, true), ref frame);
+
+    /// <summary>
+    /// A non-secure interrupt arrived for <paramref name="pcpu"/>: the SP running there is preempted at its next call
+    /// boundary, and the normal world gets FFA_INTERRUPT naming it.
+    /// </summary>
+    public void SignalNonSecureInterrupt(Pcpu pcpu)
+    {
+        ArgumentNullException.ThrowIfNull(pcpu);
+        _preemptPending.Add(pcpu.Index);
+    }
+
+    /// <summary>Makes a virtual interrupt pending for an SP vCPU; a waiting vCPU sees it when next given cycles.</summary>
+    public void SignalVirtualInterrupt(Vcpu vcpu, int intid)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        vcpu.Interrupts.Enable(intid);
+        if (vcpu.Interrupts.SetPending(intid) && Scheduler.Trace.Enabled)
+        {
+            Scheduler.Trace.Record(vcpu.Pcpu?.Time ?? Scheduler.Now, vcpu.Pcpu?.Index ?? -1, vcpu.Id, TraceKind.Interrupt, value: (ulong)intid);
+        }
+    }
+
+    protected override CallOutcome HandleOwnVcpuCall(FfaVcpu self, ref RegisterFrame frame)
+    {
+        var outcome = base.HandleOwnVcpuCall(self, ref frame);
+        var pcpu = self.Vcpu.Pcpu;
+        if (outcome == CallOutcome.Completed
+            && pcpu is not null
+            && _preemptPending.Contains(pcpu.Index)
+            && self.Occupation is Occupation.DirectRequest or Occupation.Run
+            && RootOf(self).ReturnToOtherWorld)
+        {
+            _preemptPending.Remove(pcpu.Index);
+            return Preempt(self, frame);
+        }
+
+        return outcome;
+    }
+
+    protected override void ReturnToOtherWorld(Vcpu vcpu, Pcpu pcpu, in RegisterFrame answer)
+    {
+        if (NormalWorld is null)
+        {
+            throw new InvalidOperationException("the SPMC has no normal world to return to");
+        }
+
+        NormalWorld.ReturnFromSecure(vcpu, pcpu, answer);
+    }
+
+    protected override void BootStepDone(Pcpu pcpu)
+    {
+        if (!_bootQueues.TryGetValue(pcpu.Index, out var queue))
+        {
+            return;
+        }
+
+        while (queue.TryDequeue(out var next))
+        {
+            if (next.Endpoint.IsAborted)
+            {
+                continue;
+            }
+
+            next.Owe(Occupation.Boot, null, false);
+            var entry = default(RegisterFrame);
+            Scheduler.SwitchTo(pcpu, next.Vcpu, entry);
+            return;
+        }
+    }
+
+    protected override bool Offers(FfaFunction function, bool is64, in FfaCaller caller)
+    {
+        if (caller.FromOtherWorld)
+        {
+            // The normal world neither waits, yields nor responds here: it is not a partition of this world.
+            return function is not (FfaFunction.MsgWait or FfaFunction.Yield or FfaFunction.MsgSendDirectResp or FfaFunction.MsgSendDirectResp2);
+        }
+
+        // SPs do not schedule others with RUN, and RX_ACQUIRE is the hypervisor's.
+        return function is not (FfaFunction.Run or FfaFunction.RxAcquire);
+    }
+
+    protected override IEnumerable<PartitionInfo> DiscoverablePartitions(in FfaCaller caller) =>
+        Partitions.SelectMany(static p => PartitionInfos.For(p.Config));
+
+    protected override AddressSpace? SpaceOf(in FfaCaller caller) =>
+        caller.FromOtherWorld ? NormalWorldMemory : base.SpaceOf(caller);
+
+    /// <summary>
+    /// The hypervisor maps a VM's buffers here: its TX buffer holds an endpoint RX/TX descriptor naming the VM and one
+    /// physical range for each buffer.
+    /// </summary>
+    protected override CallOutcome ForwardedRxTxMap(in FfaCaller caller, ref RegisterFrame frame)
+    {
+        var own = _normalWorld.Mailbox;
+        if (!own.IsMapped)
+        {
+            return Fail(ref frame, FfaError.Denied);
+        }
+
+        var bytes = new byte[own.Size];
+        if (!own.Space!.TryRead(own.TxAddress, bytes, out _) || !EndpointRxTx.TryDecode(bytes, out var descriptor, out _))
+        {
+            return Fail(ref frame, FfaError.InvalidParameters);
+        }
+
+        var vm = descriptor.Endpoint;
+        if (vm.IsSecure || vm == EndpointId.Hypervisor || descriptor.Rx.Count != 1 || descriptor.Tx.Count != 1)
+        {
+            return Fail(ref frame, FfaError.InvalidParameters);
+        }
+
+        var rx = descriptor.Rx[0];
+        var tx = descriptor.Tx[0];
+        var size = (ulong)rx.PageCount * PhysicalMemory.PageSize;
+        if (rx.PageCount != tx.PageCount
+            || rx.PageCount == 0
+            || rx.PageCount > Personality.MaxRxTxPages
+            || !NormalWorldMemory.CanAccess(rx.Address, size, Stage2Access.ReadWrite, out _)
+            || !NormalWorldMemory.CanAccess(tx.Address, size, Stage2Access.ReadWrite, out _))
+        {
+            return Fail(ref frame, FfaError.InvalidParameters);
+        }
+
+        if (Endpoints.TryGetValue(vm, out var existing) && existing.Mailbox.IsMapped)
+        {
+            return Fail(ref frame, FfaError.Denied);
+        }
+
+        if (existing is null)
+        {
+            existing = new FfaEndpoint(vm, null, _normalWorld.Version);
+            Endpoints.Add(vm, existing);
+        }
+
+        existing.Mailbox.Map(NormalWorldMemory, tx.Address, rx.Address, rx.PageCount);
+        return Succeed(ref frame);
+    }
+}
