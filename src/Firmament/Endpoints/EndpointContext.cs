@@ -29,6 +29,12 @@ public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuI
 
     /// <summary>Shorthand for <c>Conduit.CallAsync</c>.</summary>
     public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame) => Conduit.CallAsync(frame);
+
+    /// <summary>The register file: set it, <see cref="CallAsync()"/>, read the answer from it.</summary>
+    public ref RegisterFrame Registers => ref Conduit.Registers;
+
+    /// <summary>Traps with <see cref="Registers"/> (the register-file form of a call).</summary>
+    public ValueTask CallAsync() => Conduit.CallAsync();
 }
 
 /// <summary>An endpoint's code, written in C#: it runs on one vCPU and talks only through its conduit.</summary>

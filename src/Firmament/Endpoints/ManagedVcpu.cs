@@ -10,7 +10,7 @@ namespace Firmament.Endpoints;
 /// ValueTask backed by this object, whose continuation the scheduler invokes from its loop when it resumes the vCPU.
 /// One reusable source per vCPU, scheduling flags ignored: no Task, no thread pool, no captured context.
 /// </summary>
-public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<RegisterFrame>
+public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<RegisterFrame>, IValueTaskSource
 {
     private readonly Scheduler _scheduler;
     private readonly EndpointProgram _code;
@@ -18,7 +18,7 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
     private Vcpu? _vcpu;
     private Action<object?>? _continuation;
     private object? _continuationState;
-    private RegisterFrame _result;
+    private RegisterFrame _registers;
     private short _token;
     private bool _hasResult;
     private bool _started;
@@ -54,13 +54,15 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
         }
 
         _continuation = null;
-        _result = vcpu.Result;
+        _registers = vcpu.Result;
         _hasResult = true;
-        _scheduler.OnReturn(vcpu, _result);
+        _scheduler.OnReturn(vcpu, _registers);
         continuation(_continuationState);
     }
 
-    public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame)
+    public ref RegisterFrame Registers => ref _registers;
+
+    public ValueTask CallAsync()
     {
         var vcpu = _vcpu!;
         if (!ReferenceEquals(_scheduler.Running, vcpu))
@@ -68,14 +70,13 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
             throw new InvalidOperationException($"{vcpu.Id} made a call while not running (a second call before the first returned?)");
         }
 
-        var f = frame;
-        _scheduler.OnCall(vcpu, f);
-        if (vcpu.Handler.Call(vcpu, ref f) == CallOutcome.Completed)
+        _scheduler.OnCall(vcpu, _registers);
+        if (vcpu.Handler.Call(vcpu, ref _registers) == CallOutcome.Completed)
         {
-            if (!_scheduler.YieldAfterCompletedCall(vcpu, f))
+            if (!_scheduler.YieldAfterCompletedCall(vcpu, _registers))
             {
-                _scheduler.OnReturn(vcpu, f);
-                return new ValueTask<RegisterFrame>(f);
+                _scheduler.OnReturn(vcpu, _registers);
+                return default;
             }
         }
         else
@@ -84,12 +85,25 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
         }
 
         _hasResult = false;
-        return new ValueTask<RegisterFrame>(this, ++_token);
+        return new ValueTask(this, ++_token);
+    }
+
+    public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame)
+    {
+        _registers = frame;
+        var pending = CallAsync();
+        return pending.IsCompleted ? new ValueTask<RegisterFrame>(_registers) : new ValueTask<RegisterFrame>(this, _token);
     }
 
     public ValueTaskSourceStatus GetStatus(short token) => _hasResult ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
 
     public RegisterFrame GetResult(short token)
+    {
+        ((IValueTaskSource)this).GetResult(token);
+        return _registers;
+    }
+
+    void IValueTaskSource.GetResult(short token)
     {
         if (token != _token || !_hasResult)
         {
@@ -97,7 +111,6 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
         }
 
         _hasResult = false;
-        return _result;
     }
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)

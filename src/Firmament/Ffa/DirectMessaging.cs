@@ -78,6 +78,14 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.InvalidParameters);
         }
 
+        var (sends, receives) = version2
+            ? (PartitionProperties.SendsDirectRequests2, PartitionProperties.ReceivesDirectRequests2)
+            : (PartitionProperties.SendsDirectRequests, PartitionProperties.ReceivesDirectRequests);
+        if (!framework && caller.Endpoint.Partition is { } from && !from.Config.Has(sends))
+        {
+            return Fail(ref frame, FfaError.Denied);
+        }
+
         if (!Endpoints.TryGetValue(receiver, out var target) || target.Partition is null)
         {
             return ForwardDirectRequest(caller, ref frame);
@@ -89,11 +97,7 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.Aborted);
         }
 
-        var (sends, receives) = version2
-            ? (PartitionProperties.SendsDirectRequests2, PartitionProperties.ReceivesDirectRequests2)
-            : (PartitionProperties.SendsDirectRequests, PartitionProperties.ReceivesDirectRequests);
-        var senderProperties = caller.Endpoint.Partition?.Config.Properties;
-        if ((!framework && senderProperties is { } p && (p & sends) == 0) || !partition.Config.Has(receives))
+        if (!partition.Config.Has(receives))
         {
             return Fail(ref frame, FfaError.Denied);
         }

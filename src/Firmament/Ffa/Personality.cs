@@ -15,7 +15,7 @@ public sealed record Personality
     public bool RequireVersionFirst { get; init; }
 
     /// <summary>Largest RX/TX buffer in 4 KiB pages that RXTX_MAP accepts.</summary>
-    public uint MaxRxTxPages { get; init; } = 64;
+    public uint MaxRxTxPages { get; init; } = 16;
 
     /// <summary>List the caller's own entry in PARTITION_INFO_GET for callers older than v1.2 (Linux before v1.2 refused it).</summary>
     public bool ListSelfBeforeV12 { get; init; }

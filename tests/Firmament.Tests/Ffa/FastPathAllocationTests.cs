@@ -1,0 +1,74 @@
+using Firmament.Abi;
+using Firmament.Abi.Ffa;
+using Firmament.Scenarios;
+using Shouldly;
+using Xunit;
+
+namespace Firmament.Tests.Ffa;
+
+/// <summary>The hot paths allocate nothing in steady state (bytes counted, never time).</summary>
+public class FastPathAllocationTests
+{
+    private const int Warmup = 2_000;
+    private const int Measured = 50_000;
+
+    [Fact]
+    public void FastCalls_FromAManagedVm_AllocateNothing()
+    {
+        long allocated = -1;
+        var vm = Rig.Vm("vm1", 1, async context =>
+        {
+            var version = RegisterFrame.Of(Rig.Id32(FfaFunction.Version), FfaVersion.V1_2.Encode());
+            var idGet = RegisterFrame.Of(Rig.Id32(FfaFunction.IdGet));
+            var features = RegisterFrame.Of(Rig.Id32(FfaFunction.Features), Rig.Id32(FfaFunction.RxTxMap));
+            for (var i = 0; i < Warmup; i++)
+            {
+                await context.CallAsync(idGet);
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Measured; i++)
+            {
+                await context.CallAsync(version);
+                await context.CallAsync(idGet);
+                await context.CallAsync(features);
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+
+        var platform = Rig.Run(new PlatformDescription { Pcpus = 1, Partitions = [vm] }, trace: false);
+        platform.Hypervisor!.CallsByFunction[(int)FfaFunction.IdGet - 0x60].ShouldBe(Warmup + Measured);
+        allocated.ShouldBe(0);
+    }
+
+    [Fact]
+    public void DirectRequestRoundTrips_VmToSp_AllocateNothing()
+    {
+        long allocated = -1;
+        var vm = Rig.Vm("vm1", 1, async context =>
+        {
+            var request = RegisterFrame.Of(Rig.Id64(FfaFunction.MsgSendDirectReq), 0x0001_8001, 0, 7);
+            for (var i = 0; i < Warmup; i++)
+            {
+                await context.CallAsync(request);
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Measured; i++)
+            {
+                var answer = await context.CallAsync(request);
+                if (answer.X3 != 7)
+                {
+                    throw new InvalidOperationException("wrong echo");
+                }
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+
+        var platform = Rig.Run(new PlatformDescription { Pcpus = 1, Partitions = [vm, Rig.Sp("sp1", 0x8001, Rig.EchoSp)] }, trace: false);
+        platform.Spmc!.CallsByFunction[(int)FfaFunction.MsgSendDirectResp - 0x60].ShouldBe(Warmup + Measured);
+        allocated.ShouldBe(0);
+    }
+}
