@@ -23,7 +23,8 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
     private readonly ulong _rxBuffer;
     private readonly Vcpu _self;
     private readonly List<PartitionInfo> _secure = [];
-    private readonly Queue<(EndpointId Vm, EndpointId Sp)> _announcements = new();
+    private readonly Queue<(EndpointId Vm, EndpointId Sp, bool Created)> _announcements = new();
+    private bool _booted;
     private EndpointId? _spmcId;
 
     /// <param name="scheduler">The machine's scheduler.</param>
@@ -87,9 +88,9 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
             _spmcId = new EndpointId((ushort)id.X2);
             foreach (var vm in Partitions)
             {
-                foreach (var sp in _secure.Where(static s => (s.Properties & PartitionProperties.InformedOfVmCreation) != 0).Select(static s => s.Id).Distinct())
+                foreach (var sp in Subscribers(PartitionProperties.InformedOfVmCreation))
                 {
-                    _announcements.Enqueue((vm.Id, sp));
+                    _announcements.Enqueue((vm.Id, sp, true));
                 }
             }
         }
@@ -103,6 +104,50 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
             StartVms();
         }
     }
+
+    /// <summary>
+    /// Tears a VM down: its vCPUs stop, its buffers are unmapped here and at the SPMC, it leaves discovery, and every
+    /// SP subscribed to VM destruction gets the VM-destroyed framework message (run the scheduler to deliver them).
+    /// False if the ID is not one of this hypervisor's VMs.
+    /// </summary>
+    public bool DestroyVm(EndpointId id)
+    {
+        if (LocalPartition(id) is not { } vm)
+        {
+            return false;
+        }
+
+        foreach (var vcpu in vm.Vcpus)
+        {
+            ((FfaVcpu)vcpu.Owner!).Settle();
+            Scheduler.Stop(vcpu, VcpuState.Off);
+        }
+
+        var endpoint = Endpoints[id];
+        if (endpoint.Mailbox.IsMapped)
+        {
+            ForwardRxTxUnmap(endpoint);
+            endpoint.Mailbox.Unmap();
+        }
+
+        Endpoints.Remove(id);
+        Partitions.Remove(vm);
+        var idle = _announcements.Count == 0;
+        foreach (var sp in Subscribers(PartitionProperties.InformedOfVmDestruction))
+        {
+            _announcements.Enqueue((id, sp, false));
+        }
+
+        if (idle && _announcements.Count > 0)
+        {
+            Scheduler.Ready(_self, default, Scheduler.Pcpus[0]);
+        }
+
+        return true;
+    }
+
+    private IEnumerable<EndpointId> Subscribers(PartitionProperties subscription) =>
+        _secure.Where(s => (s.Properties & subscription) != 0).Select(static s => s.Id).Distinct();
 
     public void ReturnFromSecure(Vcpu vcpu, Pcpu pcpu, in RegisterFrame frame) => Scheduler.SwitchTo(pcpu, vcpu, frame);
 
@@ -226,6 +271,7 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
 
     private void StartVms()
     {
+        _booted = true;
         foreach (var vm in Partitions)
         {
             foreach (var vcpu in vm.Vcpus)
@@ -242,12 +288,18 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
         if (!_announcements.TryDequeue(out var next))
         {
             Scheduler.Stop(self, VcpuState.Off);
-            StartVms();
+            if (!_booted)
+            {
+                StartVms();
+            }
+
             return;
         }
 
+        // w3/w4: the VM's handle (here its ID; a hypervisor may use any 64-bit handle), w5[15:0]: the VM ID.
+        var kind = next.Created ? DirectMessageKind.VmCreated : DirectMessageKind.VmDestroyed;
         var message = default(RegisterFrame);
-        new MsgSendDirectReq(false, new SenderReceiver(EndpointId.Hypervisor, next.Sp), DirectMessageKind.VmCreated, new DirectMessagePayload(next.Vm.Value, 0, next.Vm.Value, 0, 0))
+        new MsgSendDirectReq(false, new SenderReceiver(EndpointId.Hypervisor, next.Sp), kind, new DirectMessagePayload(next.Vm.Value, 0, next.Vm.Value, 0, 0))
             .Encode(ref message);
         if (_spmc!.CallFromNormalWorld(self, ref message) == CallOutcome.Completed)
         {

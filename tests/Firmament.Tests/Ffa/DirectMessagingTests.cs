@@ -251,4 +251,30 @@ public class DirectMessagingTests
         seen[0].W(5).ShouldBe(1u);
         seen[1].W(5).ShouldBe(2u);
     }
+
+    [Fact]
+    public void DestroyVm_SendsVmDestroyedToSubscribedSps_AndTheVmLeavesDiscovery()
+    {
+        var seen = new List<RegisterFrame>();
+        async ValueTask Sp(EndpointContext c)
+        {
+            var frame = await c.Call(Rig.Id32(FfaFunction.MsgWait));
+            while (true)
+            {
+                seen.Add(frame);
+                frame = await c.Call(Rig.Id32(FfaFunction.MsgSendDirectResp), 0x8001_0000, frame.W(2) + 1);
+            }
+        }
+
+        var subscribed = Rig.Sp("sp1", 0x8001, Sp, properties: Rig.SpDefaults | PartitionProperties.InformedOfVmDestruction);
+        var platform = Rig.Run(Rig.Vm("vm1", 1, null), Rig.Vm("vm2", 2, null), subscribed);
+        seen.ShouldBeEmpty(); // subscribed to destruction only
+        platform.Hypervisor!.DestroyVm(new EndpointId(2)).ShouldBeTrue();
+        platform.Run();
+        seen.Count.ShouldBe(1);
+        seen[0].W(2).ShouldBe(0x8000_0006u);
+        seen[0].W(5).ShouldBe(2u);
+        platform.Hypervisor.LocalPartition(new EndpointId(2)).ShouldBeNull();
+        platform.Hypervisor.DestroyVm(new EndpointId(2)).ShouldBeFalse();
+    }
 }
