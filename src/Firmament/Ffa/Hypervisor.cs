@@ -53,24 +53,6 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
 
     protected override EndpointId? SpmcId => _spmcId;
 
-    public Partition AddPartition(PartitionConfig config, AddressSpace memory)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var partition = new Partition(config, memory);
-        Partitions.Add(partition);
-        Endpoints.Add(config.Id, new FfaEndpoint(config.Id, partition, config.Version));
-        return partition;
-    }
-
-    public void AttachVcpu(Partition partition, Vcpu vcpu)
-    {
-        ArgumentNullException.ThrowIfNull(partition);
-        ArgumentNullException.ThrowIfNull(vcpu);
-        vcpu.Owner = new FfaVcpu(vcpu, Endpoints[partition.Id]);
-        vcpu.Handler = this;
-        partition.Vcpus.Add(vcpu);
-    }
-
     /// <summary>
     /// Boots the normal world: the hypervisor's own FF-A setup with the SPMC (errors here are configuration errors
     /// and throw), the VM-created messages, then every VM vCPU is made ready on its pCPU. Run the scheduler after.

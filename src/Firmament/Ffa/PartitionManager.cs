@@ -68,6 +68,26 @@ public abstract partial class PartitionManager : ICallHandler
     /// <summary>The record of one of this manager's own partitions, if the ID is one.</summary>
     public Partition? LocalPartition(EndpointId id) => Endpoints.TryGetValue(id, out var ep) ? ep.Partition : null;
 
+    /// <summary>Adds a partition of this manager's world with its memory; its vCPUs are attached with <see cref="AttachVcpu"/>.</summary>
+    public Partition AddPartition(PartitionConfig config, AddressSpace memory)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var partition = new Partition(config, memory);
+        Partitions.Add(partition);
+        Endpoints.Add(config.Id, new FfaEndpoint(config.Id, partition, config.Version));
+        return partition;
+    }
+
+    /// <summary>Makes <paramref name="vcpu"/> one of <paramref name="partition"/>'s vCPUs, served by this manager.</summary>
+    public void AttachVcpu(Partition partition, Vcpu vcpu)
+    {
+        ArgumentNullException.ThrowIfNull(partition);
+        ArgumentNullException.ThrowIfNull(vcpu);
+        vcpu.Owner = new FfaVcpu(vcpu, Endpoints[partition.Id]);
+        vcpu.Handler = this;
+        partition.Vcpus.Add(vcpu);
+    }
+
     CallOutcome ICallHandler.Call(Vcpu caller, ref RegisterFrame frame) => HandleOwnVcpuCall((FfaVcpu)caller.Owner!, ref frame);
 
     /// <summary>A call from one of this manager's own partitions' vCPUs.</summary>

@@ -42,25 +42,7 @@ public sealed class Spmc : PartitionManager
 
     protected override EndpointId? SpmcId => EndpointId.Spmc;
 
-    /// <summary>Adds an SP with its memory; its vCPUs are attached with <see cref="AttachVcpu"/>.</summary>
-    public Partition AddPartition(PartitionConfig config, AddressSpace memory)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var partition = new Partition(config, memory);
-        Partitions.Add(partition);
-        Endpoints.Add(config.Id, new FfaEndpoint(config.Id, partition, config.Version));
-        return partition;
-    }
 
-    /// <summary>Makes <paramref name="vcpu"/> one of <paramref name="partition"/>'s vCPUs, served by this SPMC.</summary>
-    public void AttachVcpu(Partition partition, Vcpu vcpu)
-    {
-        ArgumentNullException.ThrowIfNull(partition);
-        ArgumentNullException.ThrowIfNull(vcpu);
-        vcpu.Owner = new FfaVcpu(vcpu, Endpoints[partition.Id]);
-        vcpu.Handler = this;
-        partition.Vcpus.Add(vcpu);
-    }
 
     /// <summary>
     /// Boots the SPs: each vCPU with code runs its initialisation, in boot order, on its pCPU (vCPU i on pCPU i mod N),
