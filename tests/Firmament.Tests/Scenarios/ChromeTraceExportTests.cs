@@ -160,4 +160,31 @@ public class ChromeTraceExportTests
         file.ThreadNames.Values.ShouldHave("pCPU1");
         file.ThreadNames.Values.ShouldHave("sp1 vCPU1");
     }
+
+    [Theory]
+    [InlineData(0UL, "0")]
+    [InlineData(50UL, "0.05")]
+    [InlineData(2950UL, "2.95")]
+    [InlineData(1001UL, "1.0010000000000001")]
+    [InlineData(1_000_000_000UL, "1000000")]
+    public void Microseconds_AreWrittenSoPerfettoReadsTheExactNanosecond(ulong ns, string written)
+    {
+        var us = Firmament.Scenarios.Traces.ChromeTrace.ToMicroseconds(ns);
+        us.ToString("R", System.Globalization.CultureInfo.InvariantCulture).ShouldBe(written);
+        ((ulong)(us * 1000.0)).ShouldBe(ns);
+    }
+
+    [Fact]
+    public void Microseconds_ReadBackExactly_ForEveryNanosecondUpTo2Ms()
+    {
+        for (ulong ns = 0; ns <= 2_000_000; ns++)
+        {
+            var us = Firmament.Scenarios.Traces.ChromeTrace.ToMicroseconds(ns);
+            var reread = double.Parse(us.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+            if ((ulong)(reread * 1000.0) != ns || decimal.Round((decimal)reread * 1000) != ns)
+            {
+                Assert.Fail($"{ns} ns is written as {us:R} µs");
+            }
+        }
+    }
 }

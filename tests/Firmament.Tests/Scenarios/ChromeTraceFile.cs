@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Firmament.Tests.Scenarios;
 
-/// <summary>One event of a Trace Event Format file, times converted back to ns.</summary>
+/// <summary>One event of a Trace Event Format file, times converted back to ns the way Perfetto converts them.</summary>
 internal sealed record ChromeEvent(string Ph, string Name, string? Cat, long Ts, long Dur, int Pid, int Tid, JsonElement Json)
 {
     public long End => Ts + Dur;
@@ -262,6 +262,7 @@ internal sealed class ChromeTraceFile
         }
     }
 
+    /// <summary>A time in ns as Perfetto reads it (<c>(int64)(µs * 1000.0)</c>), which must be the ns the number means.</summary>
     private long Time(string where, JsonElement e, string name)
     {
         if (!e.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Number)
@@ -270,10 +271,12 @@ internal sealed class ChromeTraceFile
             return 0;
         }
 
-        var ns = value.GetDecimal() * 1000;
-        if (ns < 0 || ns != decimal.Truncate(ns))
+        var exact = value.GetDecimal() * 1000;
+        var ns = decimal.Round(exact);
+        var perfetto = (long)(value.GetDouble() * 1000.0);
+        if (ns < 0 || Math.Abs(exact - ns) >= 0.001m || perfetto != ns)
         {
-            Errors.Add($"{where}: {name} {value} is negative or finer than a nanosecond");
+            Errors.Add($"{where}: {name} {value} is negative, finer than a nanosecond, or read by Perfetto as {perfetto} ns");
         }
 
         return (long)ns;

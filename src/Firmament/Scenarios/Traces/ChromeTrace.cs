@@ -17,7 +17,7 @@ namespace Firmament.Scenarios.Traces;
 /// <item>Flows (<c>s</c> → <c>f</c>, one ID each) from a call that handed its pCPU to another vCPU to the return of the
 /// call that vCPU was parked in: request → receiver, response → sender, RUN → runnee, MSG_WAIT/YIELD → runner.</item>
 /// </list>
-/// Timestamps are virtual: <c>ts</c> and <c>dur</c> in µs with ns decimals. Events are written in time order, and at
+/// Timestamps are virtual: <c>ts</c> and <c>dur</c> in µs with ns decimals (chosen so Perfetto reads them back exactly). Events are written in time order, and at
 /// equal times flow ends first, then instants, then slices (shortest first), then flow starts — so a viewer that binds
 /// a flow to the slice open on its thread at its time (Perfetto, catapult) binds it to the call.
 /// </summary>
@@ -318,18 +318,25 @@ internal static class ChromeTrace
         json.WriteNumber("tid", tid);
     }
 
-    /// <summary>A virtual-ns time as a JSON number of µs, exact (ns are the three decimals; no trailing zeros).</summary>
-    private static void Microseconds(Utf8JsonWriter json, string name, ulong ns)
+    /// <summary>A virtual-ns time as a JSON number of µs (see <see cref="ToMicroseconds"/>).</summary>
+    private static void Microseconds(Utf8JsonWriter json, string name, ulong ns) => json.WriteNumber(name, ToMicroseconds(ns));
+
+    /// <summary>
+    /// Virtual ns as the µs number to write: ns / 1000, unless that double times 1000 truncates to one ns less — which is
+    /// how Perfetto reads a JSON number (<c>(int64)(ts * 1000.0)</c>), and happens for about one value in 170 (1.001 µs
+    /// reads as 1000 ns) — then the next double up. Perfetto then reads every time exactly, so slices that meet
+    /// end to start never overlap by a nanosecond (it would drop one). Written in the shortest round-trip form:
+    /// <c>2.95</c>, or <c>1.0010000000000001</c> for the rare bumped value.
+    /// </summary>
+    internal static double ToMicroseconds(ulong ns)
     {
-        var text = (ns / 1000).ToString(CultureInfo.InvariantCulture);
-        var fraction = ns % 1000;
-        if (fraction != 0)
+        var us = ns / 1000.0;
+        while ((ulong)(us * 1000.0) < ns)
         {
-            text += "." + fraction.ToString("D3", CultureInfo.InvariantCulture).TrimEnd('0');
+            us = Math.BitIncrement(us);
         }
 
-        json.WritePropertyName(name);
-        json.WriteRawValue(text);
+        return us;
     }
 
     private enum Order
