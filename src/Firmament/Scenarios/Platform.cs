@@ -42,7 +42,7 @@ public sealed class Platform
         Description = description;
         Memory.AddRange(SecureRamBase, SecureRamSize, "secure RAM");
         Memory.AddRange(NormalRamBase, NormalRamSize, "normal RAM");
-        Scheduler = new Scheduler(description.Pcpus, description.Seed, ScheduleStrategy.Fair, costs: null, trace);
+        Scheduler = new Scheduler(description.Pcpus, description.Seed, description.Strategy, costs: null, trace);
         var normalWorld = new Stage2Map();
         normalWorld.AddIdentityRange(NormalRamBase, NormalRamSize, Stage2Access.ReadWrite);
         NormalWorldMemory = new AddressSpace(Memory, normalWorld);

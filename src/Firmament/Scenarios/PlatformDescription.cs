@@ -1,4 +1,5 @@
 using Firmament.Ffa;
+using Firmament.Machine;
 
 namespace Firmament.Scenarios;
 
@@ -30,6 +31,9 @@ public sealed record PlatformDescription
     public int Pcpus { get; init; } = 2;
 
     public ulong Seed { get; init; }
+
+    /// <summary>How the scheduler picks the next pCPU: Fair (the default) or Random, to explore other interleavings.</summary>
+    public ScheduleStrategy Strategy { get; init; } = ScheduleStrategy.Fair;
 
     public IReadOnlyList<PartitionConfig> Partitions { get; init; } = [];
 
