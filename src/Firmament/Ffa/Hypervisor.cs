@@ -224,7 +224,9 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
     /// <summary>A call the hypervisor itself makes to the SPMC that completes at once (setup, buffer bookkeeping).</summary>
     private RegisterFrame Call(RegisterFrame frame)
     {
+        Scheduler.OnCall(_self, frame);
         _spmc!.CallFromNormalWorld(_self, ref frame);
+        Scheduler.OnReturn(_self, frame);
         return frame;
     }
 
@@ -265,8 +267,13 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
     }
 
     /// <summary>Sends the next VM-created message, or starts the VMs when all are answered.</summary>
-    private void Announce(Vcpu self)
+    private void Announce(Vcpu self, bool resumed)
     {
+        if (resumed)
+        {
+            Scheduler.OnReturn(self, self.Result);
+        }
+
         if (!_announcements.TryDequeue(out var next))
         {
             Scheduler.Stop(self, VcpuState.Off);
@@ -283,10 +290,12 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
         var message = default(RegisterFrame);
         new MsgSendDirectReq(false, new SenderReceiver(EndpointId.Hypervisor, next.Sp), kind, new DirectMessagePayload(next.Vm.Value, 0, next.Vm.Value, 0, 0))
             .Encode(ref message);
+        Scheduler.OnCall(self, message);
         if (_spmc!.CallFromNormalWorld(self, ref message) == CallOutcome.Completed)
         {
             // Refused at once (the SP is busy or gone): nothing to wait for; go on with the next.
-            Announce(self);
+            Scheduler.OnReturn(self, message);
+            Announce(self, resumed: false);
         }
     }
 
@@ -335,6 +344,12 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
     /// <summary>The hypervisor's own vCPU when it has switching work to do (VM-created messages): one step per answer.</summary>
     private sealed class Announcer(Hypervisor hypervisor) : IVcpuBackend
     {
-        public void Resume(Vcpu vcpu) => hypervisor.Announce(vcpu);
+        private bool _started;
+
+        public void Resume(Vcpu vcpu)
+        {
+            hypervisor.Announce(vcpu, _started);
+            _started = true;
+        }
     }
 }

@@ -90,11 +90,15 @@ public sealed class Scheduler
         ArgumentNullException.ThrowIfNull(vcpu);
         ArgumentNullException.ThrowIfNull(pcpu);
         vcpu.Result = result;
-        SetState(vcpu, VcpuState.Ready);
         vcpu.Pcpu = pcpu;
         if (pcpu.Current is null)
         {
             pcpu.Time = Math.Max(pcpu.Time, Here);
+        }
+
+        SetState(vcpu, VcpuState.Ready);
+        if (pcpu.Current is null)
+        {
             Give(pcpu, vcpu);
         }
         else if (!ReferenceEquals(pcpu.Current, vcpu))
@@ -113,9 +117,14 @@ public sealed class Scheduler
         ArgumentNullException.ThrowIfNull(pcpu);
         ArgumentNullException.ThrowIfNull(next);
         next.Result = entry;
-        SetState(next, VcpuState.Ready);
         next.Pcpu = pcpu;
-        pcpu.Time += Costs.Switch;
+        if (pcpu.Current is not null && !ReferenceEquals(pcpu.Current, next))
+        {
+            // A hand-over costs a switch; taking an idle pCPU does not.
+            pcpu.Time += Costs.Switch;
+        }
+
+        SetState(next, VcpuState.Ready);
         Give(pcpu, next);
     }
 
@@ -156,7 +165,7 @@ public sealed class Scheduler
     {
         ArgumentNullException.ThrowIfNull(vcpu);
         vcpu.Calls++;
-        var pcpu = vcpu.Pcpu!;
+        var pcpu = PcpuOf(vcpu);
         pcpu.Time += Costs.Call;
         if (Trace.Enabled)
         {
@@ -170,10 +179,16 @@ public sealed class Scheduler
         ArgumentNullException.ThrowIfNull(vcpu);
         if (Trace.Enabled)
         {
-            var pcpu = vcpu.Pcpu!;
+            var pcpu = PcpuOf(vcpu);
             Trace.Record(pcpu.Time, pcpu.Index, vcpu.Id, TraceKind.Return, frame);
         }
     }
+
+    /// <summary>
+    /// Where a vCPU's call happens: its own pCPU, or — for a partition manager calling the other world on its own
+    /// account, with no pCPU of its own — the pCPU of the vCPU that is running (pCPU 0 at boot).
+    /// </summary>
+    private Pcpu PcpuOf(Vcpu vcpu) => vcpu.Pcpu ?? Running?.Pcpu ?? _pcpus[0];
 
     /// <summary>
     /// After a call that completed at once: whether the caller should stop here and let the scheduler choose

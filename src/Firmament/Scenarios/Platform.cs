@@ -23,6 +23,9 @@ public sealed class Platform
     /// <summary>Default IPA of a VM's (or the kernel's) RAM when its description gives none.</summary>
     public const ulong DefaultVmRam = 0x4000_0000;
 
+    /// <summary>Default RAM of the OS kernel with no hypervisor: physical, identity-mapped, inside normal-world RAM.</summary>
+    public const ulong DefaultKernelRam = 0x8800_0000;
+
     /// <summary>Default IPA of an SP's RAM when its description gives none.</summary>
     public const ulong DefaultSpRam = 0x1000_0000;
 
@@ -145,13 +148,22 @@ public sealed class Platform
         var pool = secure ? _secure : _normal;
         var stage2 = new Stage2Map();
         var space = new AddressSpace(Memory, stage2);
-        var regions = config.Memory.Count > 0
-            ? config.Memory
-            : [new MemoryRegion("ram", secure ? DefaultSpRam : DefaultVmRam, DefaultRamPages, Stage2Access.All)];
+        var defaultRam = config.Kind switch
+        {
+            PartitionKind.Sp => DefaultSpRam,
+            PartitionKind.Kernel => DefaultKernelRam,
+            _ => DefaultVmRam,
+        };
+        var regions = config.Memory.Count > 0 ? config.Memory : [new MemoryRegion("ram", defaultRam, DefaultRamPages, Stage2Access.All)];
         ulong top = 0;
         foreach (var region in regions)
         {
-            var pa = region.PhysicalAddress ?? (config.Kind == PartitionKind.Kernel ? region.Address : pool.Place(region.Address, region.PageCount));
+            var pa = region.PhysicalAddress ?? pool.Place(region.Address, region.PageCount);
+            if (config.Kind == PartitionKind.Kernel && pa != region.Address)
+            {
+                throw new ArgumentException($"{config.Name}: the kernel's region {region.Name} must be free normal-world RAM (it is identity-mapped)", nameof(config));
+            }
+
             if (!stage2.TryMap(region.Address, pa, region.PageCount, region.Access))
             {
                 throw new ArgumentException($"{config.Name}: memory region {region.Name} overlaps another", nameof(config));
@@ -192,7 +204,7 @@ public sealed class Platform
                 continue; // the manifest's buffer lies in one of its memory regions
             }
 
-            var pa = config.Kind == PartitionKind.Kernel ? ipa : pool.Place(ipa, pages);
+            var pa = pool.Place(ipa, pages);
             stage2.TryMap(ipa, pa, pages, Stage2Access.ReadWrite);
         }
 

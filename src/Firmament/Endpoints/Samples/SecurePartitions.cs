@@ -33,9 +33,14 @@ public static class SecurePartitions
         var frame = default(RegisterFrame);
         new VersionCall(FfaVersion.V1_2).Encode(ref frame);
         await context.CallAsync(frame);
-        var buffers = context.Buffers;
-        new RxTxMap(true, buffers.Tx, buffers.Rx, buffers.Pages).Encode(ref frame);
-        await context.CallAsync(frame);
+        if (context.Vcpu.Index == 0)
+        {
+            // One RX/TX pair per partition: the primary vCPU maps it.
+            var buffers = context.Buffers;
+            new RxTxMap(true, buffers.Tx, buffers.Rx, buffers.Pages).Encode(ref frame);
+            await context.CallAsync(frame);
+        }
+
         frame = default;
         new MsgWait(MsgWaitFlags.None).Encode(ref frame);
         frame = await context.CallAsync(frame);

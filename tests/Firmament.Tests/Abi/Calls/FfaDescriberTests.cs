@@ -22,7 +22,7 @@ public class FfaDescriberTests
         { [0x84000065, 0], "FFA_RX_RELEASE", ["vm_id"] },
         { [0x8400006F, 0x00028001, 0], "FFA_MSG_SEND_DIRECT_REQ", ["sender", "receiver", "flags", "framework", "payload0", "payload1", "payload2", "payload3", "payload4"] },
         { [0x84000070, 0x80010002, 0x80000009, 0x10002], "FFA_MSG_SEND_DIRECT_RESP", ["sender", "receiver", "flags", "framework", "message_type", "payload0", "payload1", "payload2", "payload3", "payload4"] },
-        { [0x84000086, 0, 2], "FFA_MSG_SEND2", ["sender", "flags"] },
+        { [0x84000086, 0, 2], "FFA_MSG_SEND2", ["sender_vm", "flags"] },
         { [0x8400006B, 0, 1], "FFA_MSG_WAIT", ["flags"] },
         { [0x8400006D, 0x80010000], "FFA_RUN", ["endpoint", "vcpu"] },
         { [0x8400006C, 0x80010000, 5], "FFA_YIELD", ["endpoint", "vcpu", "timeout"] },

@@ -772,7 +772,15 @@ internal static class MessagingDescriber
     public static void MsgSend2(Describing d)
     {
         var sender = Halves.High(d.W(1));
-        d.Endpoint("sender", sender);
+        if (sender == 0)
+        {
+            d.Field("sender_vm", 0, "0: the caller sends for itself (the receiver is in the header in its TX buffer)");
+        }
+        else
+        {
+            d.Endpoint("sender_vm", sender);
+        }
+
         d.MbzWord(1, Calls.MsgSend2.W1Mbz);
         var flags = d.W(2);
         d.Field("flags", flags, Describing.FlagText(flags, ((ulong)MsgSend2Flags.DelaySri, "delay SRI")));
