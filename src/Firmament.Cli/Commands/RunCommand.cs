@@ -20,7 +20,7 @@ internal static class RunCommand
             Description = "a platform file (YAML); without one, the built-in default demo runs",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var seed = new Option<ulong>("--seed") { Description = "the seed for every scheduling choice (same seed, same run)" };
+        var seed = new Option<ulong?>("--seed") { Description = "the seed for every scheduling choice (same seed, same run); default: the platform file's" };
         var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace-event JSON file" };
         var mermaid = new Option<string?>("--mermaid") { Description = "write a Mermaid sequence diagram (Markdown)" };
         var command = new Command("run", "Boot a platform and run it (default: the built-in demo)") { platform, seed, trace, mermaid };
@@ -28,7 +28,11 @@ internal static class RunCommand
         {
             var file = parse.GetValue(platform);
             var description = file is null ? DefaultPlatform.Create() : PlatformLoader.Load(file);
-            description = description with { Seed = parse.GetValue(seed) };
+            if (parse.GetValue(seed) is { } chosen)
+            {
+                description = description with { Seed = chosen };
+            }
+
             var recorder = new TraceRecorder { Enabled = true };
             var running = Platform.Build(description, recorder);
             running.Boot();
@@ -59,6 +63,11 @@ internal static class RunCommand
         {
             var c = partition.Config;
             output.WriteLine($"  {c.Name,-8} {FfaDescriber.FormatEndpoint(c.Id),-18} {c.Kind,-6} {c.VcpuCount} vCPU  {c.ProgramName}");
+        }
+
+        foreach (var note in d.Notes)
+        {
+            output.WriteLine($"  note: {note}");
         }
 
         output.WriteLine();

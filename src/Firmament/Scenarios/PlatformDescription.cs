@@ -39,4 +39,7 @@ public sealed record PlatformDescription
 
     /// <summary>Where it came from (a file path, "built-in"), for messages.</summary>
     public string Origin { get; init; } = "built-in";
+
+    /// <summary>What the loader adjusted or assumed while reading it (a manifest's FF-A version served at ours, a stubbed header).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
