@@ -59,10 +59,11 @@ internal static class RunCommand
     {
         var d = platform.Description;
         output.WriteLine($"Firmament — platform '{d.Name}' ({d.Origin}): {Roles(d.Roles)}, {d.Pcpus} pCPUs, seed {d.Seed}");
+        var width = platform.Partitions.Max(static p => p.Name.Length);
         foreach (var partition in platform.Partitions)
         {
             var c = partition.Config;
-            output.WriteLine($"  {c.Name,-8} {FfaDescriber.FormatEndpoint(c.Id),-18} {c.Kind,-6} {c.VcpuCount} vCPU  {c.ProgramName}");
+            output.WriteLine($"  {c.Name.PadRight(width)}  {FfaDescriber.FormatEndpoint(c.Id),-12}  {c.Kind,-6} {c.VcpuCount} vCPU  {c.ProgramName}");
         }
 
         foreach (var note in d.Notes)
@@ -73,7 +74,7 @@ internal static class RunCommand
         output.WriteLine();
         foreach (var line in platform.Console)
         {
-            output.WriteLine($"{Us(line.Time),12}  {line.Partition,-6} {line.Text}");
+            output.WriteLine($"{Us(line.Time),12}  {line.Partition.PadRight(width)}  {line.Text}");
         }
 
         output.WriteLine();

@@ -40,5 +40,8 @@ public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuI
 /// <summary>An endpoint's code, written in C#: it runs on one vCPU and talks only through its conduit.</summary>
 public delegate ValueTask EndpointProgram(EndpointContext context);
 
-/// <summary>The IPAs of an endpoint's RX and TX buffers and their size in 4 KiB pages.</summary>
-public readonly record struct RxTxBuffers(ulong Rx, ulong Tx, uint Pages);
+/// <summary>
+/// The IPAs of an endpoint's RX and TX buffers and their size in 4 KiB pages; <paramref name="MappedByManager"/> when
+/// its manifest declared them and the partition manager mapped them before it ran (no RXTX_MAP needed).
+/// </summary>
+public readonly record struct RxTxBuffers(ulong Rx, ulong Tx, uint Pages, bool MappedByManager = false);

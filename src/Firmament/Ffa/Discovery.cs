@@ -230,7 +230,7 @@ public abstract partial class PartitionManager
         var space = mailbox.Space!;
         var padded = new byte[mailbox.Size];
         bytes.CopyTo(padded);
-        if (!space.TryWrite(mailbox.RxAddress, padded, out _))
+        if (!space.TryWrite(mailbox.RxAddress, padded, Stage2Access.Read, out _))
         {
             return false;
         }

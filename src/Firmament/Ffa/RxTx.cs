@@ -7,7 +7,7 @@ namespace Firmament.Ffa;
 
 // RX/TX buffers: FFA_RXTX_MAP (32/64), FFA_RXTX_UNMAP, FFA_RX_RELEASE, FFA_RX_ACQUIRE.
 // - MAP: TX in w1/x1, RX in w2/x2, page count in w3. Both buffers 4 KiB aligned, 1..MaxRxTxPages pages, apart from
-//   each other (INVALID_PARAMETERS), and readable and writable memory of the caller (DENIED); a second MAP without
+//   each other (INVALID_PARAMETERS), TX writable and RX readable memory of the caller (DENIED); a second MAP without
 //   UNMAP is DENIED. At the SPMC's normal-world port, MAP with x1 = x2 = x3 = 0 maps a VM's buffers described by the
 //   endpoint RX/TX descriptor in the hypervisor's TX buffer (the hypervisor's forwarding, as Hafnium and Xen do).
 // - UNMAP: w1[31:16] names a VM only from the hypervisor (INVALID_PARAMETERS otherwise); nothing mapped is
@@ -85,7 +85,8 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.NotSupported);
         }
 
-        if (!space.CanAccess(call.TxAddress, size, Stage2Access.ReadWrite, out _) || !space.CanAccess(call.RxAddress, size, Stage2Access.ReadWrite, out _))
+        // The endpoint writes TX and reads RX; the manager writes RX through its own mapping of the same pages.
+        if (!space.CanAccess(call.TxAddress, size, Stage2Access.ReadWrite, out _) || !space.CanAccess(call.RxAddress, size, Stage2Access.Read, out _))
         {
             return Fail(ref frame, FfaError.Denied);
         }
@@ -154,6 +155,16 @@ public abstract partial class PartitionManager
 
         endpoint.Mailbox.RxOwner = RxOwner.Hypervisor;
         return Succeed(ref frame);
+    }
+
+    /// <summary>
+    /// Maps an endpoint's buffers from its manifest, before it runs (as Hafnium does for rx_tx-info): its own
+    /// RXTX_MAP is then DENIED like any second map.
+    /// </summary>
+    public void MapBuffersAtBoot(EndpointId id, ulong tx, ulong rx, uint pages)
+    {
+        var endpoint = Endpoints[id];
+        endpoint.Mailbox.Map(endpoint.Partition!.Memory, tx, rx, pages);
     }
 
     /// <summary>Gives an endpoint's RX buffer back to this manager (and tells the other world).</summary>

@@ -31,10 +31,16 @@ public sealed class AddressSpace(PhysicalMemory memory, Stage2Map stage2)
         return true;
     }
 
-    public bool TryWrite(ulong ipa, ReadOnlySpan<byte> source, out MemoryFault fault)
+    public bool TryWrite(ulong ipa, ReadOnlySpan<byte> source, out MemoryFault fault) => TryWrite(ipa, source, Stage2Access.Write, out fault);
+
+    /// <summary>
+    /// Writes with the permission <paramref name="need"/> checked instead of Write: a partition manager filling an
+    /// endpoint's read-only RX buffer needs the page to be mapped, not writable by the endpoint.
+    /// </summary>
+    public bool TryWrite(ulong ipa, ReadOnlySpan<byte> source, Stage2Access need, out MemoryFault fault)
     {
         // Check every page first so a write that faults halfway leaves nothing behind.
-        if (!CanAccess(ipa, (ulong)source.Length, Stage2Access.Write, out fault))
+        if (!CanAccess(ipa, (ulong)source.Length, need, out fault))
         {
             return false;
         }
@@ -42,7 +48,7 @@ public sealed class AddressSpace(PhysicalMemory memory, Stage2Map stage2)
         var done = 0;
         while (done < source.Length)
         {
-            TryPage(ipa + (ulong)done, Stage2Access.Write, out var page, out var offset, out _);
+            TryPage(ipa + (ulong)done, need, out var page, out var offset, out _);
             var n = Math.Min(source.Length - done, PhysicalMemory.PageSize - offset);
             source.Slice(done, n).CopyTo(page.AsSpan(offset, n));
             done += n;

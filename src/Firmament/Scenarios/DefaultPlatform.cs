@@ -12,7 +12,7 @@ namespace Firmament.Scenarios;
 /// </summary>
 public static class DefaultPlatform
 {
-    /// <summary>SP1's UUID (the one TF-A-tests gives Cactus).</summary>
+    /// <summary>SP1's UUID.</summary>
     public static Uuid EchoUuid { get; } = Uuid.Parse("1e67b5b4-e14f-904a-13fb-1fb8cbdae1da");
 
     public static PlatformDescription Create(ulong seed = 0) => new()

@@ -182,6 +182,11 @@ public sealed class Platform
             _ => new Partition(config, space),
         };
 
+        if (buffers.MappedByManager)
+        {
+            Spmc!.MapBuffersAtBoot(config.Id, buffers.Tx, buffers.Rx, buffers.Pages);
+        }
+
         for (var i = 0; i < config.VcpuCount; i++)
         {
             AddVcpu(partition, (ushort)i, buffers);
@@ -208,7 +213,7 @@ public sealed class Platform
             stage2.TryMap(ipa, pa, pages, Stage2Access.ReadWrite);
         }
 
-        return new RxTxBuffers(rx, tx, pages);
+        return new RxTxBuffers(rx, tx, pages, MappedByManager: config.Kind == PartitionKind.Sp && config.RxAddress is not null && config.TxAddress is not null);
     }
 
     private void AddVcpu(Partition partition, ushort index, RxTxBuffers buffers)

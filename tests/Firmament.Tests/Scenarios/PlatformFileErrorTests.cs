@@ -61,7 +61,7 @@ public class PlatformFileErrorTests
         { "pcpus: 2\npartitions:\n  - name: vm1\n    kind: vm\n    vcpus: 3\n", 5, "vcpus 3 is out of range (1..2)" },
         { "pcpus: 4\npartitions:\n  - name: sp1\n    kind: sp\n    vcpus: 3\n", 5, "SP 'sp1' has 3 vCPUs; an SP is UP (1 vCPU) or MP with one vCPU per pCPU (4)" },
         { "partitions:\n  - name: sp1\n    kind: sp\n    exception-level: s-el0\n    vcpus: 2\n", 5, "SP 'sp1' runs at S-EL0, which has exactly one vCPU, not 2" },
-        { "partitions:\n  - name: vm1\n    kind: vm\n    rxtx-pages: 0\n", 4, "rxtx-pages 0 is out of range (1..64)" },
+        { "partitions:\n  - name: vm1\n    kind: vm\n    rxtx-pages: 0\n", 4, "rxtx-pages 0 is out of range (1..16)" },
         { "personality: xen\npartitions:\n  - name: vm1\n    kind: vm\n    rxtx-pages: 2\n", 5, "rxtx-pages 2 is out of range (1..1)" },
         { "partitions:\n  - name: vm1\n    kind: vm\n    ffa-version: \"2.0\"\n", 4, "ffa-version '2.0' is not one Firmament implements (1.0 to 1.2)" },
         { "partitions:\n  - name: vm1\n    kind: vm\n    ffa-version: 1.3\n", 4, "ffa-version '1.3' is not one Firmament implements" },

@@ -18,6 +18,11 @@ public static class NormalWorld
     public static async ValueTask DemoClient(EndpointContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (context.Vcpu.Index != 0)
+        {
+            return; // one client per partition: its other vCPUs have nothing to do
+        }
+
         var (status, driver) = await FfaDriver.ProbeAsync(context);
         if (driver is null)
         {
@@ -90,6 +95,11 @@ public static class NormalWorld
     public static async ValueTask Server(EndpointContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (context.Vcpu.Index != 0)
+        {
+            return;
+        }
+
         var (status, driver) = await FfaDriver.ProbeAsync(context);
         if (driver is null)
         {

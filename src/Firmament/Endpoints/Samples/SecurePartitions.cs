@@ -33,9 +33,9 @@ public static class SecurePartitions
         var frame = default(RegisterFrame);
         new VersionCall(FfaVersion.V1_2).Encode(ref frame);
         await context.CallAsync(frame);
-        if (context.Vcpu.Index == 0)
+        if (context.Vcpu.Index == 0 && !context.Buffers.MappedByManager)
         {
-            // One RX/TX pair per partition: the primary vCPU maps it.
+            // One RX/TX pair per partition: the primary vCPU maps it, unless its manifest had the SPMC do it.
             var buffers = context.Buffers;
             new RxTxMap(true, buffers.Tx, buffers.Rx, buffers.Pages).Encode(ref frame);
             await context.CallAsync(frame);
