@@ -12,6 +12,7 @@ internal static class FirmamentCli
         {
             RunCommand.Create(output),
             DecodeCommand.Create(output, error),
+            TestCommand.Create(output),
         };
 
         var parse = root.Parse(args);

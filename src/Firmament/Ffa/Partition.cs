@@ -82,6 +82,9 @@ public sealed record PartitionConfig
     /// <summary>Where the TX buffer is, when a manifest fixes it.</summary>
     public ulong? TxAddress { get; init; }
 
+    /// <summary>Driven call by call by a scenario script instead of running a program.</summary>
+    public bool Scripted { get; init; }
+
     /// <summary>The name of the built-in program the partition runs (for reports), or empty.</summary>
     public string ProgramName { get; init; } = string.Empty;
 

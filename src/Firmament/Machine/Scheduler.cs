@@ -160,6 +160,17 @@ public sealed class Scheduler
         }
     }
 
+    /// <summary>
+    /// Holds the running vCPU outside any call (a scripted vCPU between two steps): it gives up its pCPU, which moves
+    /// on to its next queued vCPU, and it runs again only when made ready.
+    /// </summary>
+    public void Hold(Vcpu vcpu)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        SetState(vcpu, VcpuState.Held);
+        AfterBlockedCall(vcpu);
+    }
+
     /// <summary>Records a call about to be handled and charges its cost.</summary>
     public void OnCall(Vcpu vcpu, in RegisterFrame frame)
     {

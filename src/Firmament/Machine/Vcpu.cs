@@ -32,6 +32,12 @@ public enum VcpuState : byte
 
     /// <summary>Faulted and contained: never runs again.</summary>
     Aborted,
+
+    /// <summary>
+    /// Stopped between two calls, outside any call, until its driver (a scenario script) gives it its next call.
+    /// To the partition managers it is busy, as a running vCPU is.
+    /// </summary>
+    Held,
 }
 
 /// <summary>Where a vCPU's calls go: the partition manager that serves its FF-A instance (and its hypercalls).</summary>

@@ -227,7 +227,12 @@ public sealed class Platform
             _ => _nextVmPcpu++ % pcpus,
         };
 
-        IVcpuBackend backend = config.Program is { } program ? new ManagedVcpu(Scheduler, program) : new NoCode();
+        IVcpuBackend backend = config switch
+        {
+            { Scripted: true } => new ScriptedVcpu(Scheduler),
+            { Program: { } program } => new ManagedVcpu(Scheduler, program),
+            _ => new NoCode(),
+        };
         ICallHandler handler = config.Kind switch
         {
             PartitionKind.Sp => Spmc!,

@@ -111,6 +111,16 @@ public static class PlatformFile
         return builder.Build(top, Path.GetFileNameWithoutExtension(file));
     }
 
+    /// <summary>
+    /// Builds a platform from a mapping inside another YAML file (a scenario's inline <c>platform:</c>), with the
+    /// same checks and with errors at that file's lines.
+    /// </summary>
+    internal static PlatformDescription Parse(PlatformYaml yaml, YamlItem node, string directory, string defaultName)
+    {
+        var top = yaml.Map(node, "the platform", TopKeys);
+        return new Builder(yaml, directory).Build(top, defaultName);
+    }
+
     /// <summary>A partition as read, before IDs are allocated and the whole platform is checked.</summary>
     private sealed class Draft(YamlMap node)
     {

@@ -1,0 +1,100 @@
+using Firmament.Abi;
+using Firmament.Ffa;
+
+namespace Firmament.Scenarios.Scripts;
+
+/// <summary>
+/// A scenario: a platform, the partitions the script drives, the personalities to run under, a seed, and the steps —
+/// calls made by one endpoint's vCPU with what must come back, awaits of calls that blocked, state checks, and
+/// platform actions. Loaded and checked in full by <see cref="ScenarioFile"/> before anything runs.
+/// </summary>
+public sealed record Scenario
+{
+    public required string Name { get; init; }
+
+    /// <summary>The scenario file.</summary>
+    public required string File { get; init; }
+
+    public required PlatformDescription Platform { get; init; }
+
+    /// <summary>The personalities to run under (at least one).</summary>
+    public required IReadOnlyList<Personality> Personalities { get; init; }
+
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    public required IReadOnlyList<ScenarioStep> Steps { get; init; }
+}
+
+/// <summary>One step, with the line it is written on.</summary>
+public abstract record ScenarioStep(int Line);
+
+/// <summary>A call made by <paramref name="By"/>'s vCPU <paramref name="Vcpu"/>, and what must come back.</summary>
+public sealed record CallStep(int Line, string By, ushort Vcpu, RegisterFrame Frame, Expectation Expect) : ScenarioStep(Line);
+
+/// <summary>What a call that blocked (a direct request, MSG_WAIT, RUN) returned when the vCPU was resumed.</summary>
+public sealed record AwaitStep(int Line, string By, ushort Vcpu, Expectation Expect) : ScenarioStep(Line);
+
+/// <summary>State that must hold now.</summary>
+public sealed record CheckStep(int Line, IReadOnlyList<StateCheck> Checks) : ScenarioStep(Line);
+
+/// <summary>Bytes written into an endpoint's memory (a message in its TX buffer, data to share).</summary>
+public sealed record WriteStep(int Line, string Partition, string Buffer, ulong Offset, byte[] Bytes) : ScenarioStep(Line);
+
+/// <summary>A non-secure interrupt for a pCPU (the SP running there is preempted at its next call).</summary>
+public sealed record NonSecureInterruptStep(int Line, int Pcpu) : ScenarioStep(Line);
+
+/// <summary>A virtual interrupt made pending for an SP's vCPU.</summary>
+public sealed record VirtualInterruptStep(int Line, string Partition, ushort Vcpu, int InterruptId) : ScenarioStep(Line);
+
+/// <summary>
+/// What a frame must be, for one personality: pending (the call blocked), or a frame with an ABI, a status, given
+/// registers and given named fields (as <c>firmament decode</c> names them).
+/// </summary>
+public sealed record FrameExpectation
+{
+    public bool Pending { get; init; }
+
+    /// <summary>FFA_SUCCESS (32 or 64).</summary>
+    public bool Success { get; init; }
+
+    /// <summary>FFA_ERROR with this code.</summary>
+    public Abi.Ffa.FfaError? Error { get; init; }
+
+    /// <summary>w0 is this function (spec name, with _32/_64 where it matters).</summary>
+    public string? Abi { get; init; }
+
+    /// <summary>Register index → value (w registers compare the low 32 bits).</summary>
+    public IReadOnlyList<(int Register, ulong Value, bool Is32)> Registers { get; init; } = [];
+
+    /// <summary>Named fields of the decoded frame → value.</summary>
+    public IReadOnlyList<(string Field, ulong Value)> Fields { get; init; } = [];
+
+    /// <summary>FFA_VERSION's bare w0 answer.</summary>
+    public Abi.Ffa.FfaVersion? Version { get; init; }
+
+    public static FrameExpectation Anything { get; } = new();
+}
+
+/// <summary>A step's expectation: one for all personalities, or one per personality name (with an optional default).</summary>
+public sealed record Expectation(FrameExpectation Default, IReadOnlyDictionary<string, FrameExpectation> ByPersonality)
+{
+    public FrameExpectation For(Personality personality) =>
+        ByPersonality.TryGetValue(personality.Name, out var specific) ? specific : Default;
+}
+
+/// <summary>A state check.</summary>
+public abstract record StateCheck(int Line);
+
+public sealed record RxOwnerCheck(int Line, string Partition, RxOwner Owner, bool AtSpmc) : StateCheck(Line);
+
+public sealed record VcpuStateCheck(int Line, string Partition, ushort Vcpu, Machine.VcpuState State) : StateCheck(Line);
+
+public sealed record MemoryCheck(int Line, string Partition, string Buffer, ulong Offset, byte[] Bytes) : StateCheck(Line);
+
+public sealed record MappedCheck(int Line, string Partition, bool Mapped, bool AtSpmc) : StateCheck(Line);
+
+public sealed record AbortedCheck(int Line, string Partition, bool Aborted) : StateCheck(Line);
+
+public sealed record InterruptCheck(int Line, string Partition, ushort Vcpu, int InterruptId, bool Pending) : StateCheck(Line);
+
+public sealed record FrameworkPendingCheck(int Line, string Partition, uint Spm, uint Hypervisor) : StateCheck(Line);

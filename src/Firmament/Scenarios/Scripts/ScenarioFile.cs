@@ -1,0 +1,650 @@
+using System.Globalization;
+using System.Text;
+using Firmament.Abi;
+using Firmament.Abi.Ffa;
+using Firmament.Abi.Ffa.Descriptors;
+using Firmament.Ffa;
+using Firmament.Machine;
+
+namespace Firmament.Scenarios.Scripts;
+
+/// <summary>
+/// Reads a scenario file (YAML). Every problem is a <see cref="PlatformFileException"/> naming the file and line;
+/// nothing runs half-read. The format is described in docs/scenarios.md.
+/// </summary>
+public static class ScenarioFile
+{
+    private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "steps"];
+    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt"];
+
+    public static Scenario Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Parse(PlatformLoader.ReadText(path), path);
+    }
+
+    public static Scenario Parse(string text, string file)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(file);
+        var yaml = new PlatformYaml(file);
+        var top = yaml.Map(yaml.Read(text), "the scenario", TopKeys);
+        var directory = Path.GetDirectoryName(file) ?? string.Empty;
+        var name = Value(top, "name") is { } n ? yaml.Text(n, "name") : Path.GetFileNameWithoutExtension(file);
+        if (Value(top, "platform") is not { } platformItem)
+        {
+            throw yaml.Fail(top, "a scenario needs a platform: a platform file's path, or the platform itself");
+        }
+
+        var platform = platformItem is YamlText path
+            ? PlatformFile.Load(Path.Combine(directory, yaml.Text(path, "platform")))
+            : PlatformFile.Parse(yaml, platformItem, directory, name);
+        if (Value(top, "seed") is { } seed)
+        {
+            platform = platform with { Seed = yaml.Integer(seed, "seed", 0, ulong.MaxValue) };
+        }
+
+        var scripted = Value(top, "scripted") is { } list
+            ? yaml.List(list, "scripted").Select(i => (Item: i, Name: yaml.Text(i, "scripted"))).ToList()
+            : [];
+        foreach (var (item, partition) in scripted)
+        {
+            if (!platform.Partitions.Any(p => p.Name == partition))
+            {
+                throw yaml.Fail(item, $"scripted: no partition is called '{partition}' (partitions: {string.Join(", ", platform.Partitions.Select(static p => p.Name))})");
+            }
+        }
+
+        var scriptedNames = scripted.Select(static s => s.Name).ToHashSet(StringComparer.Ordinal);
+        platform = platform with
+        {
+            Partitions = [.. platform.Partitions.Select(p => scriptedNames.Contains(p.Name) ? p with { Scripted = true, Program = null, ProgramName = "script" } : p)],
+        };
+
+        var personalities = Personalities(yaml, top, platform.Personality);
+        var context = new StepContext(yaml, platform, personalities);
+        var steps = Value(top, "steps") is { } stepsItem
+            ? yaml.List(stepsItem, "steps").Select(context.Step).ToList()
+            : throw yaml.Fail(top, "a scenario needs steps");
+        var tags = Value(top, "tags") is { } tagItem ? yaml.List(tagItem, "tags").Select(t => yaml.Text(t, "tags")).ToList() : [];
+        return new Scenario { Name = name, File = file, Platform = platform, Personalities = personalities, Steps = steps, Tags = tags };
+    }
+
+    private static List<Personality> Personalities(PlatformYaml yaml, YamlMap top, Personality platformDefault)
+    {
+        var items = new List<YamlItem>();
+        if (Value(top, "personality") is { } one)
+        {
+            items.Add(one);
+        }
+
+        if (Value(top, "personalities") is { } many)
+        {
+            items.AddRange(yaml.List(many, "personalities"));
+        }
+
+        if (items.Count == 0)
+        {
+            return [platformDefault];
+        }
+
+        return items.Select(item =>
+        {
+            var text = yaml.Text(item, "personality");
+            return Personality.TryGet(text, out var p)
+                ? p
+                : throw yaml.Fail(item, $"unknown personality '{text}' (known: {string.Join(", ", Personality.All.Select(static x => x.Name))})");
+        }).ToList();
+    }
+
+    internal static YamlItem? Value(YamlMap map, string key) =>
+        map.Entries.FirstOrDefault(e => string.Equals(e.Key.Value, key, StringComparison.Ordinal)).Value;
+
+    /// <summary>Reads steps against the platform (endpoint names) and the personalities (per-personality expectations).</summary>
+    private sealed class StepContext(PlatformYaml yaml, PlatformDescription platform, IReadOnlyList<Personality> personalities)
+    {
+        public ScenarioStep Step(YamlItem item)
+        {
+            if (item is not YamlMap map)
+            {
+                throw yaml.Fail(item, $"a step must be a mapping, not {item.Kind}");
+            }
+
+            var kinds = map.Entries.Where(e => StepKinds.Contains(e.Key.Value, StringComparer.Ordinal)).ToList();
+            if (kinds.Count != 1)
+            {
+                throw yaml.Fail(map, $"a step has exactly one of: {string.Join(", ", StepKinds)}");
+            }
+
+            var (key, value) = kinds[0];
+            return key.Value switch
+            {
+                "call" or "regs" => Call(map, key.Value, value),
+                "await" => Await(map, value),
+                "check" => Check(map, value),
+                "write" => Write(map, value),
+                _ => Interrupt(map, value),
+            };
+        }
+
+        private CallStep Call(YamlMap map, string kind, YamlItem value)
+        {
+            var (by, vcpu) = Who(map, "by");
+            RegisterFrame frame;
+            var fields = new List<(string, ulong)>();
+            var raw = new List<(int Register, ulong Value, bool Is32)>();
+            var known = new List<string> { kind, "by", "vcpu", "expect" };
+            if (kind == "regs")
+            {
+                var registers = yaml.List(value, "regs");
+                if (registers.Count > RegisterFrame.Count)
+                {
+                    throw yaml.Fail(value, $"regs: {registers.Count} registers given, a frame holds x0..x17");
+                }
+
+                frame = default;
+                for (var i = 0; i < registers.Count; i++)
+                {
+                    frame[i] = yaml.Integer(registers[i], $"x{i}", 0, ulong.MaxValue);
+                }
+
+                yaml.Map(map, "a regs step", known);
+                return new CallStep(map.Line, by, vcpu, frame, Expect(map));
+            }
+
+            var callName = yaml.Text(value, "call");
+            if (!FfaFunctions.TryParseName(callName, out var info, out var wide))
+            {
+                throw yaml.Fail(value, $"'{callName}' is not an FF-A function name (e.g. FFA_MSG_SEND_DIRECT_REQ_64)");
+            }
+
+            var is64 = wide ?? (info.Conventions == CallConventions.Smc64);
+            var caller = platform.Partitions.First(p => p.Name == by);
+            foreach (var (fieldKey, fieldValue) in map.Entries.Where(e => !known.Contains(e.Key.Value, StringComparer.Ordinal)))
+            {
+                var name = fieldKey.Value.Replace('-', '_');
+                if (Register(name) is { } register)
+                {
+                    raw.Add((register.Index, Number(fieldValue, name), register.Is32));
+                }
+                else if (name is not ("payload" or "uuid"))
+                {
+                    fields.Add((name, FieldValue(fieldValue, name)));
+                }
+            }
+
+            // A direct message's sender, and RXTX_MAP's buffers, default to the caller's own.
+            var function = info.Function;
+            if (function is FfaFunction.MsgSendDirectReq or FfaFunction.MsgSendDirectResp or FfaFunction.MsgSendDirectReq2 or FfaFunction.MsgSendDirectResp2
+                && !fields.Exists(static f => f.Item1 == "sender"))
+            {
+                fields.Add(("sender", caller.Id.Value));
+            }
+
+            if (!CallBuilder.TryBuild(function, is64, fields, out frame, out var reason))
+            {
+                throw yaml.Fail(map, reason);
+            }
+
+            if (function == FfaFunction.RxTxMap && !fields.Exists(static f => f.Item1 is "tx_address" or "rx_address" or "page_count"))
+            {
+                // Filled in at run time with the buffers the platform placed for the caller.
+                frame[1] = frame[2] = frame[3] = BuffersPlaceholder;
+            }
+
+            if (SubValue(map, "uuid") is { } uuidItem)
+            {
+                var uuid = UuidOf(uuidItem);
+                switch (function)
+                {
+                    case FfaFunction.PartitionInfoGet:
+                        var (w1, w2, w3, w4) = uuid.ToWords();
+                        (frame[1], frame[2], frame[3], frame[4]) = (w1, w2, w3, w4);
+                        break;
+                    case FfaFunction.PartitionInfoGetRegs:
+                        (frame[1], frame[2]) = (uuid.Low, uuid.High);
+                        break;
+                    case FfaFunction.MsgSendDirectReq2:
+                        (frame[2], frame[3]) = (uuid.Low, uuid.High);
+                        break;
+                    default:
+                        throw yaml.Fail(uuidItem, $"{info.Name} has no uuid field");
+                }
+            }
+
+            if (SubValue(map, "payload") is { } payloadItem)
+            {
+                var words = yaml.List(payloadItem, "payload");
+                var first = CallBuilder.PayloadRegister(function);
+                if (first + words.Count > RegisterFrame.Count)
+                {
+                    throw yaml.Fail(payloadItem, $"payload: {words.Count} words do not fit from x{first}");
+                }
+
+                for (var i = 0; i < words.Count; i++)
+                {
+                    frame[first + i] = Number(words[i], $"payload[{i}]");
+                }
+            }
+
+            foreach (var (register, registerValue, _) in raw)
+            {
+                frame[register] = registerValue;
+            }
+
+            return new CallStep(map.Line, by, vcpu, frame, Expect(map));
+        }
+
+        private AwaitStep Await(YamlMap map, YamlItem value)
+        {
+            yaml.Map(map, "an await step", ["await", "vcpu", "expect"]);
+            var (by, vcpu) = Who(map, "await");
+            return new AwaitStep(map.Line, by, vcpu, Expect(map));
+        }
+
+        private CheckStep Check(YamlMap map, YamlItem value)
+        {
+            yaml.Map(map, "a check step", ["check"]);
+            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending"]);
+            var result = new List<StateCheck>();
+            foreach (var (key, item) in checks.Entries)
+            {
+                switch (key.Value)
+                {
+                    case "rx-owner" or "rx-owner-at-spmc":
+                        foreach (var (partition, owner) in PerPartition(item, key.Value))
+                        {
+                            var text = yaml.Text(owner, key.Value);
+                            var parsed = text switch
+                            {
+                                "manager" or "free" => RxOwner.Manager,
+                                "endpoint" => RxOwner.Endpoint,
+                                "hypervisor" => RxOwner.Hypervisor,
+                                _ => throw yaml.Fail(owner, $"{key.Value}: '{text}' is not an owner (manager, endpoint, hypervisor)"),
+                            };
+                            result.Add(new RxOwnerCheck(owner.Line, partition, parsed, key.Value.EndsWith("spmc", StringComparison.Ordinal)));
+                        }
+
+                        break;
+                    case "vcpu-state":
+                        foreach (var (partition, state) in PerPartition(item, key.Value))
+                        {
+                            var (name, vcpu) = SplitVcpu(partition, state);
+                            var text = yaml.Text(state, "vcpu-state");
+                            result.Add(new VcpuStateCheck(state.Line, name, vcpu, Enum.TryParse<VcpuState>(text, true, out var s)
+                                ? s
+                                : throw yaml.Fail(state, $"'{text}' is not a vCPU state ({string.Join(", ", Enum.GetNames<VcpuState>()).ToLowerInvariant()})")));
+                        }
+
+                        break;
+                    case "mapped" or "mapped-at-spmc":
+                        foreach (var (partition, flag) in PerPartition(item, key.Value))
+                        {
+                            result.Add(new MappedCheck(flag.Line, partition, yaml.Boolean(flag, key.Value), key.Value.EndsWith("spmc", StringComparison.Ordinal)));
+                        }
+
+                        break;
+                    case "aborted":
+                        foreach (var (partition, flag) in PerPartition(item, key.Value))
+                        {
+                            result.Add(new AbortedCheck(flag.Line, partition, yaml.Boolean(flag, key.Value)));
+                        }
+
+                        break;
+                    case "memory":
+                        var memory = yaml.Map(item, "memory", ["partition", "buffer", "offset", "bytes", "text"]);
+                        result.Add(new MemoryCheck(item.Line, PartitionName(Required(memory, "partition")), BufferName(memory), Offset(memory), Bytes(memory)));
+                        break;
+                    case "interrupt-pending":
+                        var interrupt = yaml.Map(item, "interrupt-pending", ["partition", "vcpu", "id", "pending"]);
+                        result.Add(new InterruptCheck(
+                            item.Line,
+                            PartitionName(Required(interrupt, "partition")),
+                            SubValue(interrupt, "vcpu") is { } v ? (ushort)yaml.Integer(v, "vcpu", 0, ushort.MaxValue) : (ushort)0,
+                            (int)yaml.Integer(Required(interrupt, "id"), "id", 0, InterruptIds.LastSpi),
+                            SubValue(interrupt, "pending") is not { } p || yaml.Boolean(p, "pending")));
+                        break;
+                    default:
+                        foreach (var (partition, bits) in PerPartition(item, key.Value))
+                        {
+                            var framework = yaml.Map(bits, "framework-pending", ["spm", "hypervisor"]);
+                            result.Add(new FrameworkPendingCheck(
+                                bits.Line,
+                                partition,
+                                SubValue(framework, "spm") is { } spm ? (uint)yaml.Integer(spm, "spm", 0, uint.MaxValue) : 0,
+                                SubValue(framework, "hypervisor") is { } hyp ? (uint)yaml.Integer(hyp, "hypervisor", 0, uint.MaxValue) : 0));
+                        }
+
+                        break;
+                }
+            }
+
+            return new CheckStep(map.Line, result);
+        }
+
+        private WriteStep Write(YamlMap map, YamlItem value)
+        {
+            yaml.Map(map, "a write step", ["write"]);
+            var write = yaml.Map(value, "write", ["partition", "buffer", "offset", "bytes", "text", "message"]);
+            var partition = PartitionName(Required(write, "partition"));
+            if (SubValue(write, "message") is { } messageItem)
+            {
+                var message = yaml.Map(messageItem, "message", ["receiver", "sender", "payload", "text", "uuid", "version"]);
+                var sender = SubValue(message, "sender") is { } s ? Endpoint(s) : Config(partition).Id;
+                var receiver = Endpoint(Required(message, "receiver"));
+                var payload = SubValue(message, "text") is { } t ? Encoding.UTF8.GetBytes(yaml.Text(t, "text")) : Hex(Required(message, "payload"));
+                var version = SubValue(message, "version") is { } v ? VersionOf(v) : Config(partition).Version;
+                var uuid = SubValue(message, "uuid") is { } u ? UuidOf(u) : Uuid.Nil;
+                var header = IndirectMessageHeader.For(version, sender, receiver, (uint)payload.Length, uuid);
+                var size = IndirectMessageHeader.SizeFor(version);
+                var bytes = new byte[size + payload.Length];
+                header.TryWrite(bytes, version, out _);
+                payload.CopyTo(bytes, size);
+                return new WriteStep(map.Line, partition, "tx", 0, bytes);
+            }
+
+            return new WriteStep(map.Line, partition, BufferName(write), Offset(write), Bytes(write));
+        }
+
+        private ScenarioStep Interrupt(YamlMap map, YamlItem value)
+        {
+            yaml.Map(map, "an interrupt step", ["interrupt"]);
+            var interrupt = yaml.Map(value, "interrupt", ["non-secure", "virtual", "partition", "vcpu"]);
+            if (SubValue(interrupt, "non-secure") is { } pcpu)
+            {
+                return new NonSecureInterruptStep(map.Line, (int)yaml.Integer(pcpu, "non-secure (a pCPU index)", 0, (ulong)platform.Pcpus - 1));
+            }
+
+            var id = (int)yaml.Integer(Required(interrupt, "virtual"), "virtual (an interrupt ID)", 0, InterruptIds.LastSpi);
+            var partition = PartitionName(Required(interrupt, "partition"));
+            var vcpu = SubValue(interrupt, "vcpu") is { } v ? (ushort)yaml.Integer(v, "vcpu", 0, ushort.MaxValue) : (ushort)0;
+            return new VirtualInterruptStep(map.Line, partition, vcpu, id);
+        }
+
+        /// <summary><c>expect:</c> one expectation, or one per personality name (with <c>default</c> for the rest).</summary>
+        private Expectation Expect(YamlMap map)
+        {
+            if (SubValue(map, "expect") is not { } item)
+            {
+                return new Expectation(FrameExpectation.Anything, new Dictionary<string, FrameExpectation>(StringComparer.Ordinal));
+            }
+
+            if (item is YamlMap byName && byName.Entries.Count > 0 && byName.Entries.All(e => e.Key.Value == "default" || Personality.TryGet(e.Key.Value, out _)))
+            {
+                var specific = new Dictionary<string, FrameExpectation>(StringComparer.Ordinal);
+                FrameExpectation fallback = FrameExpectation.Anything;
+                foreach (var (key, value) in byName.Entries)
+                {
+                    if (key.Value == "default")
+                    {
+                        fallback = Frame(value);
+                    }
+                    else
+                    {
+                        specific[key.Value] = Frame(value);
+                    }
+                }
+
+                foreach (var p in personalities.Where(p => !specific.ContainsKey(p.Name) && byName.Entries.All(e => e.Key.Value != "default")))
+                {
+                    throw yaml.Fail(item, $"expect gives no answer for personality '{p.Name}' (add it, or a default)");
+                }
+
+                return new Expectation(fallback, specific);
+            }
+
+            return new Expectation(Frame(item), new Dictionary<string, FrameExpectation>(StringComparer.Ordinal));
+        }
+
+        private FrameExpectation Frame(YamlItem item)
+        {
+            if (item is YamlText text)
+            {
+                var word = yaml.Text(text, "expect");
+                return word switch
+                {
+                    "success" => new FrameExpectation { Success = true },
+                    "pending" => new FrameExpectation { Pending = true },
+                    _ when FfaErrors.TryParse(word, out var error) => new FrameExpectation { Error = error },
+                    _ => throw yaml.Fail(item, $"expect: '{word}' is not success, pending, an FF-A error name or a mapping of fields"),
+                };
+            }
+
+            var map = yaml.Map(item, "expect", [.. AllowedExpectKeys(item)]);
+            string? abi = null;
+            FfaError? errorCode = null;
+            FfaVersion? version = null;
+            var success = false;
+            var registers = new List<(int, ulong, bool)>();
+            var fields = new List<(string, ulong)>();
+            foreach (var (key, value) in map.Entries)
+            {
+                var name = key.Value.Replace('-', '_');
+                switch (name)
+                {
+                    case "abi":
+                        abi = yaml.Text(value, "abi");
+                        if (!FfaFunctions.TryParseName(abi, out _, out _))
+                        {
+                            throw yaml.Fail(value, $"'{abi}' is not an FF-A function name");
+                        }
+
+                        break;
+                    case "error":
+                        var errorName = yaml.Text(value, "error");
+                        errorCode = FfaErrors.TryParse(errorName, out var e) ? e : throw yaml.Fail(value, $"'{errorName}' is not an FF-A error name");
+                        break;
+                    case "success":
+                        success = yaml.Boolean(value, "success");
+                        break;
+                    case "version":
+                        version = VersionOf(value);
+                        break;
+                    default:
+                        if (Register(name) is { } register)
+                        {
+                            registers.Add((register.Index, Number(value, name), register.Is32));
+                        }
+                        else
+                        {
+                            fields.Add((name, FieldValue(value, name)));
+                        }
+
+                        break;
+                }
+            }
+
+            return new FrameExpectation { Abi = abi, Error = errorCode, Success = success, Version = version, Registers = registers, Fields = fields };
+        }
+
+        private static IEnumerable<string> AllowedExpectKeys(YamlItem item) =>
+            item is YamlMap map ? map.Entries.Select(static e => e.Key.Value) : [];
+
+        private (string Name, ushort Vcpu) Who(YamlMap map, string key)
+        {
+            var item = SubValue(map, key) ?? throw yaml.Fail(map, $"the step needs '{key}': the endpoint that makes it");
+            var name = PartitionName(item);
+            if (!platform.Partitions.First(p => p.Name == name).Scripted)
+            {
+                throw yaml.Fail(item, $"'{name}' is not scripted: list it under scripted: to drive it from the steps");
+            }
+
+            var vcpuItem = SubValue(map, "vcpu");
+            var vcpu = vcpuItem is not null ? (ushort)yaml.Integer(vcpuItem, "vcpu", 0, ushort.MaxValue) : (ushort)0;
+            if (vcpu >= Config(name).VcpuCount)
+            {
+                throw yaml.Fail(vcpuItem ?? item, $"{name} has no vCPU {vcpu}");
+            }
+
+            return (name, vcpu);
+        }
+
+        private string PartitionName(YamlItem item)
+        {
+            var text = yaml.Text(item, "partition");
+            return platform.Partitions.Any(p => p.Name == text)
+                ? text
+                : throw yaml.Fail(item, $"no partition is called '{text}' (partitions: {string.Join(", ", platform.Partitions.Select(static p => p.Name))})");
+        }
+
+        private PartitionConfig Config(string name) => platform.Partitions.First(p => p.Name == name);
+
+        private EndpointId Endpoint(YamlItem item)
+        {
+            if (item is YamlText { Plain: true } text && PlatformYaml.TryParseInteger(text.Value, out var number) && number <= ushort.MaxValue)
+            {
+                return new EndpointId((ushort)number);
+            }
+
+            var name = yaml.Text(item, "endpoint");
+            if (name is "hypervisor" or "kernel")
+            {
+                return EndpointId.Hypervisor;
+            }
+
+            if (name == "spmc")
+            {
+                return EndpointId.Spmc;
+            }
+
+            return platform.Partitions.FirstOrDefault(p => p.Name == name)?.Id
+                ?? throw yaml.Fail(item, $"'{name}' is neither an endpoint ID nor a partition name");
+        }
+
+        /// <summary>A field's value: a number, a partition name (its ID), a version (1.2), or a function/feature name.</summary>
+        private ulong FieldValue(YamlItem item, string field)
+        {
+            if (item is YamlText { Plain: true } text && PlatformYaml.TryParseInteger(text.Value, out var number))
+            {
+                return number;
+            }
+
+            var word = yaml.Text(item, field);
+            if (FfaVersion.TryParse(word, out var version) && word.Contains('.', StringComparison.Ordinal))
+            {
+                return version.Encode();
+            }
+
+            if (FfaFunctions.TryParseName(word, out var function, out var wide) && word.StartsWith("FFA_", StringComparison.OrdinalIgnoreCase))
+            {
+                return wide == true ? FfaFunctions.Id64(function.Function) : FfaFunctions.Id32(function.Function);
+            }
+
+            return word switch
+            {
+                "npi" => 1,
+                "sri" => 2,
+                "mei" => 3,
+                _ => Endpoint(item).Value,
+            };
+        }
+
+        private ulong Number(YamlItem item, string what) => yaml.Integer(item, what, 0, ulong.MaxValue);
+
+        private Uuid UuidOf(YamlItem item)
+        {
+            var text = yaml.Text(item, "uuid");
+            if (text is "nil" or "Nil")
+            {
+                return Uuid.Nil;
+            }
+
+            if (Uuid.TryParse(text, out var uuid))
+            {
+                return uuid;
+            }
+
+            var owner = platform.Partitions.FirstOrDefault(p => p.Name == text);
+            return owner is { Uuids.Count: > 0 } ? owner.Uuids[0] : throw yaml.Fail(item, $"'{text}' is not a UUID (or a partition with one)");
+        }
+
+        private FfaVersion VersionOf(YamlItem item)
+        {
+            var text = yaml.Text(item, "version");
+            return FfaVersion.TryParse(text, out var v) ? v : throw yaml.Fail(item, $"'{text}' is not a version like 1.2");
+        }
+
+        private string BufferName(YamlMap map)
+        {
+            if (SubValue(map, "buffer") is not { } item)
+            {
+                return "tx";
+            }
+
+            var text = yaml.Text(item, "buffer");
+            return text is "rx" or "tx" or "ram" ? text : throw yaml.Fail(item, $"buffer: '{text}' is not rx, tx or ram");
+        }
+
+        private ulong Offset(YamlMap map) => SubValue(map, "offset") is { } o ? yaml.Integer(o, "offset", 0, 1UL << 40) : 0;
+
+        private byte[] Bytes(YamlMap map)
+        {
+            if (SubValue(map, "text") is { } t)
+            {
+                return Encoding.UTF8.GetBytes(yaml.Text(t, "text"));
+            }
+
+            return Hex(Required(map, "bytes"));
+        }
+
+        private byte[] Hex(YamlItem item)
+        {
+            var text = yaml.Text(item, "bytes").Replace(" ", string.Empty, StringComparison.Ordinal).Replace("_", string.Empty, StringComparison.Ordinal);
+            try
+            {
+                return Convert.FromHexString(text);
+            }
+            catch (FormatException)
+            {
+                throw yaml.Fail(item, "bytes must be hex digits in pairs, e.g. \"01 02 ff\"");
+            }
+        }
+
+        private YamlItem Required(YamlMap map, string key) => SubValue(map, key) ?? throw yaml.Fail(map, $"'{key}' is required here");
+
+        private IEnumerable<(string Partition, YamlItem Value)> PerPartition(YamlItem item, string what)
+        {
+            var map = yaml.Map(item, what, [.. AllowedExpectKeys(item)]);
+            foreach (var (key, value) in map.Entries)
+            {
+                var name = key.Value.Split('.')[0];
+                if (!platform.Partitions.Any(p => p.Name == name))
+                {
+                    throw yaml.Fail(key, $"{what}: no partition is called '{name}'");
+                }
+
+                yield return (key.Value, value);
+            }
+        }
+
+        private (string Name, ushort Vcpu) SplitVcpu(string key, YamlItem at)
+        {
+            var parts = key.Split('.');
+            if (parts.Length == 1)
+            {
+                return (key, 0);
+            }
+
+            return ushort.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var vcpu)
+                ? (parts[0], vcpu)
+                : throw yaml.Fail(at, $"'{key}': write a vCPU as name.index (sp1.1)");
+        }
+
+        private static YamlItem? SubValue(YamlMap map, string key) => Value(map, key);
+
+        private static (int Index, bool Is32)? Register(string name)
+        {
+            if (name.Length is < 2 or > 3 || (name[0] != 'x' && name[0] != 'w'))
+            {
+                return null;
+            }
+
+            return int.TryParse(name.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < RegisterFrame.Count
+                ? (index, name[0] == 'w')
+                : null;
+        }
+    }
+
+    /// <summary>The value RXTX_MAP's registers hold until the runner puts the caller's own buffers there.</summary>
+    internal const ulong BuffersPlaceholder = 0xFFFF_FFFF_FFFF_FFF0;
+}

@@ -1,0 +1,351 @@
+using System.Text;
+using Firmament.Abi;
+using Firmament.Abi.Ffa;
+using Firmament.Endpoints;
+using Firmament.Ffa;
+using Firmament.Machine;
+
+namespace Firmament.Scenarios.Scripts;
+
+/// <summary>How one scenario ended under one personality.</summary>
+public enum ScenarioOutcome
+{
+    Passed,
+    Failed,
+
+    /// <summary>The scenario could not be run as written (a step drives a vCPU that is still in a call, …).</summary>
+    Error,
+}
+
+/// <summary>The result of one scenario under one personality: the outcome, and for a failure the first mismatch.</summary>
+public sealed record ScenarioResult(Scenario Scenario, Personality Personality, ScenarioOutcome Outcome, int Line, string Message, string Context, long Steps)
+{
+    public string Id => $"{Scenario.Name} [{Personality.Name}]";
+}
+
+/// <summary>
+/// Runs scenarios: builds the platform under a personality, boots it (scripted SPs end their boot with FFA_MSG_WAIT),
+/// then carries out each step — a scripted call is made and the scheduler runs until nothing is left to run — and
+/// compares what came back with what the step expects. Stops at the first mismatch.
+/// </summary>
+public static class ScenarioRunner
+{
+    /// <summary>Resumes allowed per step before the run is called stuck.</summary>
+    public const long StepBudget = 1_000_000;
+
+    public static IEnumerable<ScenarioResult> RunAll(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        return scenario.Personalities.Select(p => Run(scenario, p));
+    }
+
+    public static ScenarioResult Run(Scenario scenario, Personality personality)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(personality);
+        var platform = Platform.Build(scenario.Platform with { Personality = personality }, new TraceRecorder { Enabled = true });
+        foreach (var partition in platform.Partitions.Where(static p => p.Config is { Scripted: true, Kind: PartitionKind.Sp }))
+        {
+            foreach (var vcpu in partition.Vcpus)
+            {
+                ((ScriptedVcpu)vcpu.Backend).Enqueue(RegisterFrame.Of(FfaFunctions.Id32(FfaFunction.MsgWait)));
+            }
+        }
+
+        platform.Boot();
+        platform.Run(StepBudget);
+        var run = new Execution(scenario, personality, platform);
+        foreach (var step in scenario.Steps)
+        {
+            var failure = run.Do(step);
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        return new ScenarioResult(scenario, personality, ScenarioOutcome.Passed, 0, string.Empty, string.Empty, platform.Scheduler.Steps);
+    }
+
+    private sealed class Execution(Scenario scenario, Personality personality, Platform platform)
+    {
+        public ScenarioResult? Do(ScenarioStep step)
+        {
+            switch (step)
+            {
+                case CallStep call:
+                    return DoCall(call);
+                case AwaitStep wait:
+                    return DoAwait(wait);
+                case CheckStep check:
+                    return check.Checks.Select(Check).FirstOrDefault(static r => r is not null);
+                case WriteStep write:
+                    var (space, address) = Where(write.Partition, write.Buffer, write.Offset);
+                    return space.TryWrite(address, write.Bytes, out var fault) ? null : Error(write.Line, $"write into {write.Partition}: {fault}");
+                case NonSecureInterruptStep ns:
+                    if (platform.Spmc is null)
+                    {
+                        return Error(ns.Line, "a non-secure interrupt preempts SPs: this platform has no SPMC");
+                    }
+
+                    platform.Spmc.SignalNonSecureInterrupt(platform.Scheduler.Pcpus[ns.Pcpu]);
+                    return null;
+                case VirtualInterruptStep vi:
+                    var target = platform[vi.Partition];
+                    if (platform.Spmc is null || target.Config.Kind != PartitionKind.Sp)
+                    {
+                        return Error(vi.Line, "virtual interrupts go to SPs");
+                    }
+
+                    platform.Spmc.SignalVirtualInterrupt(target.Vcpus[vi.Vcpu], vi.InterruptId);
+                    return null;
+                default:
+                    return Error(step.Line, "unknown step");
+            }
+        }
+
+        private ScenarioResult? DoCall(CallStep call)
+        {
+            var vcpu = platform[call.By].Vcpus[call.Vcpu];
+            var backend = (ScriptedVcpu)vcpu.Backend;
+            if (backend.InCall)
+            {
+                return Error(call.Line, $"{call.By} is still in a call that has not returned: await it first");
+            }
+
+            if (backend.Answers.Count > 0)
+            {
+                return Error(call.Line, $"{call.By} has an answer no step looked at: await it first");
+            }
+
+            if (vcpu.State != VcpuState.Held)
+            {
+                return Error(call.Line, $"{call.By} vCPU {call.Vcpu} is {vcpu.State}, not held by the script");
+            }
+
+            var frame = call.Frame;
+            if (frame[1] == ScenarioFile.BuffersPlaceholder)
+            {
+                var buffers = platform.BuffersOf(platform[call.By].Id);
+                (frame[1], frame[2], frame[3]) = (buffers.Tx, buffers.Rx, buffers.Pages);
+            }
+
+            backend.Enqueue(frame);
+            var pcpu = vcpu.Pcpu ?? platform.Scheduler.Pcpus[Math.Max(vcpu.HomePcpu, 0) % platform.Scheduler.Pcpus.Count];
+            platform.Scheduler.Ready(vcpu, default, pcpu);
+            platform.Run(StepBudget);
+            var expected = call.Expect.For(personality);
+            if (backend.InCall)
+            {
+                return expected.Pending || expected == FrameExpectation.Anything
+                    ? null
+                    : Fail(call.Line, "the call blocked (no answer yet), but the step expects an answer", frame, null);
+            }
+
+            if (!backend.Answers.TryDequeue(out var answer))
+            {
+                return Error(call.Line, $"{call.By} made no call (is it aborted?)");
+            }
+
+            return Compare(call.Line, expected, frame, answer);
+        }
+
+        private ScenarioResult? DoAwait(AwaitStep wait)
+        {
+            var vcpu = platform[wait.By].Vcpus[wait.Vcpu];
+            var backend = (ScriptedVcpu)vcpu.Backend;
+            platform.Run(StepBudget);
+            if (!backend.Answers.TryDequeue(out var answer))
+            {
+                return Fail(wait.Line, $"{wait.By}'s call has not returned (it is {vcpu.State})", default, null);
+            }
+
+            return Compare(wait.Line, wait.Expect.For(personality), default, answer);
+        }
+
+        private ScenarioResult? Compare(int line, FrameExpectation expected, in RegisterFrame call, in RegisterFrame answer)
+        {
+            if (expected.Pending)
+            {
+                return Fail(line, "the step expects the call to block, but it was answered", call, answer);
+            }
+
+            var w0 = answer.W(0);
+            if (expected.Success && w0 != FfaFunctions.Id32(FfaFunction.Success) && w0 != FfaFunctions.Id64(FfaFunction.Success))
+            {
+                return Fail(line, "expected FFA_SUCCESS", call, answer);
+            }
+
+            if (expected.Error is { } error && (w0 != FfaFunctions.Id32(FfaFunction.Error) || (int)answer.W(2) != (int)error))
+            {
+                return Fail(line, $"expected FFA_ERROR {error.Name()}", call, answer);
+            }
+
+            if (expected.Abi is { } abi)
+            {
+                var ok = FfaFunctions.TryParseName(abi, out var info, out var wide) && wide switch
+                {
+                    true => w0 == FfaFunctions.Id64(info.Function),
+                    false => w0 == FfaFunctions.Id32(info.Function),
+                    _ => w0 == FfaFunctions.Id32(info.Function) || w0 == FfaFunctions.Id64(info.Function),
+                };
+                if (!ok)
+                {
+                    return Fail(line, $"expected {abi}", call, answer);
+                }
+            }
+
+            if (expected.Version is { } version && w0 != version.Encode())
+            {
+                return Fail(line, $"expected FFA_VERSION's answer {version} (0x{version.Encode():X8})", call, answer);
+            }
+
+            foreach (var (register, value, is32) in expected.Registers)
+            {
+                var actual = is32 ? answer.W(register) : answer[register];
+                if (actual != (is32 ? (uint)value : value))
+                {
+                    return Fail(line, $"expected {(is32 ? 'w' : 'x')}{register} = 0x{value:X}, got 0x{actual:X}", call, answer);
+                }
+            }
+
+            if (expected.Fields.Count > 0)
+            {
+                var description = AbiDescriber.Describe(answer, CallerKind.Vm, FfaVersion.V1_2, null);
+                foreach (var (field, value) in expected.Fields)
+                {
+                    var actual = description.Fields.FirstOrDefault(f => f.Name == field);
+                    if (actual.Name is null)
+                    {
+                        return Fail(line, $"expected field {field} = 0x{value:X}, but the answer ({description.Abi}) has no such field", call, answer);
+                    }
+
+                    if (actual.Value != value && !(actual.Signed && (long)actual.Value == (long)value))
+                    {
+                        return Fail(line, $"expected {field} = 0x{value:X}, got 0x{actual.Value:X}", call, answer);
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private ScenarioResult? Check(StateCheck check)
+        {
+            switch (check)
+            {
+                case RxOwnerCheck rx:
+                    var owner = Endpoint(rx.Partition, rx.AtSpmc)?.Mailbox.RxOwner;
+                    return owner == rx.Owner ? null : Fail(rx.Line, $"{rx.Partition}'s RX buffer{(rx.AtSpmc ? " at the SPMC" : string.Empty)} belongs to {Show(owner)}, expected {rx.Owner}", default, null);
+                case MappedCheck mapped:
+                    var isMapped = Endpoint(mapped.Partition, mapped.AtSpmc)?.Mailbox.IsMapped ?? false;
+                    return isMapped == mapped.Mapped ? null : Fail(mapped.Line, $"{mapped.Partition}'s buffers are {(isMapped ? string.Empty : "not ")}mapped{(mapped.AtSpmc ? " at the SPMC" : string.Empty)}", default, null);
+                case VcpuStateCheck state:
+                    var actual = platform[state.Partition].Vcpus[state.Vcpu].State;
+                    return actual == state.State ? null : Fail(state.Line, $"{state.Partition} vCPU {state.Vcpu} is {actual}, expected {state.State}", default, null);
+                case AbortedCheck aborted:
+                    var isAborted = platform[aborted.Partition].IsAborted;
+                    return isAborted == aborted.Aborted ? null : Fail(aborted.Line, $"{aborted.Partition} is {(isAborted ? string.Empty : "not ")}aborted", default, null);
+                case InterruptCheck interrupt:
+                    var pending = platform[interrupt.Partition].Vcpus[interrupt.Vcpu].Interrupts.IsPending(interrupt.InterruptId);
+                    return pending == interrupt.Pending ? null : Fail(interrupt.Line, $"interrupt {interrupt.InterruptId} is {(pending ? string.Empty : "not ")}pending on {interrupt.Partition}", default, null);
+                case FrameworkPendingCheck framework:
+                    var ep = Endpoint(framework.Partition, atSpmc: framework.Spm != 0 && platform[framework.Partition].Config.Kind != PartitionKind.Sp);
+                    var hyp = Endpoint(framework.Partition, atSpmc: false);
+                    var (spm, hv) = (ep?.SpmFrameworkPending ?? 0, hyp?.HypervisorFrameworkPending ?? 0);
+                    return spm == framework.Spm && hv == framework.Hypervisor
+                        ? null
+                        : Fail(framework.Line, $"{framework.Partition}'s framework notifications pending: spm 0x{spm:X}, hypervisor 0x{hv:X}; expected spm 0x{framework.Spm:X}, hypervisor 0x{framework.Hypervisor:X}", default, null);
+                case MemoryCheck memory:
+                    var (space, address) = Where(memory.Partition, memory.Buffer, memory.Offset);
+                    var bytes = new byte[memory.Bytes.Length];
+                    if (!space.TryRead(address, bytes, out var fault))
+                    {
+                        return Fail(memory.Line, $"reading {memory.Partition}'s memory: {fault}", default, null);
+                    }
+
+                    return bytes.AsSpan().SequenceEqual(memory.Bytes)
+                        ? null
+                        : Fail(memory.Line, $"{memory.Partition} {memory.Buffer}+0x{memory.Offset:X}: expected {Convert.ToHexString(memory.Bytes)}, found {Convert.ToHexString(bytes)}", default, null);
+                default:
+                    return Error(check.Line, "unknown check");
+            }
+        }
+
+        /// <summary>An endpoint's record at the manager that serves it (or at the SPMC).</summary>
+        private FfaEndpoint? Endpoint(string name, bool atSpmc)
+        {
+            var partition = platform[name];
+            PartitionManager? manager = atSpmc || partition.Config.Kind != PartitionKind.Vm ? platform.Spmc : platform.Hypervisor;
+            var id = partition.Config.Kind == PartitionKind.Kernel ? EndpointId.Hypervisor : partition.Id;
+            return manager?.Endpoint(id);
+        }
+
+        private (AddressSpace Space, ulong Address) Where(string partition, string buffer, ulong offset)
+        {
+            var p = platform[partition];
+            var buffers = platform.BuffersOf(p.Id);
+            var baseAddress = buffer switch
+            {
+                "rx" => buffers.Rx,
+                "tx" => buffers.Tx,
+                _ => p.Config.Memory.Count > 0 ? p.Config.Memory[0].Address : p.Config.Kind switch
+                {
+                    PartitionKind.Sp => Platform.DefaultSpRam,
+                    PartitionKind.Kernel => Platform.DefaultKernelRam,
+                    _ => Platform.DefaultVmRam,
+                },
+            };
+            return (p.Memory, baseAddress + offset);
+        }
+
+        private static string Show(RxOwner? owner) => owner?.ToString() ?? "nobody (no such endpoint)";
+
+        private ScenarioResult Fail(int line, string message, in RegisterFrame call, RegisterFrame? answer)
+        {
+            var context = new StringBuilder();
+            if (call.X0 != 0)
+            {
+                context.Append("call:\n").Append(Indent(DecodeText(call)));
+            }
+
+            if (answer is { } a)
+            {
+                context.Append("answer:\n").Append(Indent(DecodeText(a)));
+            }
+
+            context.Append("trace (last events):\n");
+            var lines = TraceExport.ToText(platform).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var traceLine in lines.Skip(Math.Max(2, lines.Length - 8)))
+            {
+                context.Append("    ").Append(traceLine).Append('\n');
+            }
+
+            return new ScenarioResult(scenario, personality, ScenarioOutcome.Failed, line, message, context.ToString(), platform.Scheduler.Steps);
+        }
+
+        private ScenarioResult Error(int line, string message) =>
+            new(scenario, personality, ScenarioOutcome.Error, line, message, string.Empty, platform.Scheduler.Steps);
+
+        private static string DecodeText(in RegisterFrame frame)
+        {
+            var d = AbiDescriber.Describe(frame, CallerKind.Vm, FfaVersion.V1_2, null);
+            var sb = new StringBuilder();
+            sb.Append(d.Abi).Append(' ').Append(frame.ToString()).Append('\n');
+            foreach (var field in d.Fields)
+            {
+                sb.Append("  ").Append(field.Name).Append(" = ").Append(field.Signed ? field.SignedValue.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0x" + field.Value.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
+                if (field.Text.Length > 0)
+                {
+                    sb.Append("  ").Append(field.Text);
+                }
+
+                sb.Append('\n');
+            }
+
+            return sb.ToString();
+        }
+
+        private static string Indent(string text) => string.Concat(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(static l => "    " + l + "\n"));
+    }
+}
