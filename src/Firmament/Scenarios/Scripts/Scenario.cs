@@ -97,4 +97,7 @@ public sealed record AbortedCheck(int Line, string Partition, bool Aborted) : St
 
 public sealed record InterruptCheck(int Line, string Partition, ushort Vcpu, int InterruptId, bool Pending) : StateCheck(Line);
 
+/// <summary>A page of a partition's address space: mapped with exactly this access (Stage2Access.None: not mapped).</summary>
+public sealed record PageCheck(int Line, string Partition, ulong Address, Machine.Stage2Access Access) : StateCheck(Line);
+
 public sealed record FrameworkPendingCheck(int Line, string Partition, uint Spm, uint Hypervisor) : StateCheck(Line);

@@ -245,7 +245,7 @@ public static class ScenarioFile
         private CheckStep Check(YamlMap map, YamlItem value)
         {
             yaml.Map(map, "a check step", ["check"]);
-            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending"]);
+            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending", "page"]);
             var result = new List<StateCheck>();
             foreach (var (key, item) in checks.Entries)
             {
@@ -294,6 +294,20 @@ public static class ScenarioFile
                     case "memory":
                         var memory = yaml.Map(item, "memory", ["partition", "buffer", "offset", "bytes", "text"]);
                         result.Add(new MemoryCheck(item.Line, PartitionName(Required(memory, "partition")), BufferName(memory), Offset(memory), Bytes(memory)));
+                        break;
+                    case "page":
+                        var page = yaml.Map(item, "page", ["partition", "address", "access"]);
+                        var accessText = yaml.Text(Required(page, "access"), "access");
+                        var access = accessText switch
+                        {
+                            "none" => Stage2Access.None,
+                            "r" => Stage2Access.Read,
+                            "rw" => Stage2Access.ReadWrite,
+                            "rx" => Stage2Access.ReadExecute,
+                            "rwx" => Stage2Access.All,
+                            _ => throw yaml.Fail(page, $"page access '{accessText}' is not none, r, rw, rx or rwx"),
+                        };
+                        result.Add(new PageCheck(item.Line, PartitionName(Required(page, "partition")), yaml.Integer(Required(page, "address"), "address", 0, ulong.MaxValue), access));
                         break;
                     case "interrupt-pending":
                         var interrupt = yaml.Map(item, "interrupt-pending", ["partition", "vcpu", "id", "pending"]);

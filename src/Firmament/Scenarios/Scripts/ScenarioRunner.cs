@@ -256,6 +256,9 @@ public static class ScenarioRunner
                     return spm == framework.Spm && hv == framework.Hypervisor
                         ? null
                         : Fail(framework.Line, $"{framework.Partition}'s framework notifications pending: spm 0x{spm:X}, hypervisor 0x{hv:X}; expected spm 0x{framework.Spm:X}, hypervisor 0x{framework.Hypervisor:X}", default, null);
+                case PageCheck page:
+                    var access = platform[page.Partition].Memory.Stage2.TryGetEntry(page.Address, out var entry) ? entry.Access : Stage2Access.None;
+                    return access == page.Access ? null : Fail(page.Line, $"{page.Partition}'s page at 0x{page.Address:X} is {access}, expected {page.Access}", default, null);
                 case MemoryCheck memory:
                     var (space, address) = Where(memory.Partition, memory.Buffer, memory.Offset);
                     var bytes = new byte[memory.Bytes.Length];
