@@ -150,7 +150,10 @@ public static class ScenarioReports
             results.Count(static r => r.Outcome == ScenarioOutcome.Error) + errors.Count);
     }
 
-    /// <summary>The scenario files under the given paths: files as given, folders searched for *.yaml, sorted.</summary>
+    /// <summary>
+    /// The scenario files under the given paths: files as given; folders searched for *.yaml, sorted, skipping
+    /// folders named <c>platforms</c> (where scenarios keep the platform files they share).
+    /// </summary>
     public static IReadOnlyList<string> Files(IEnumerable<string> paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
@@ -159,7 +162,9 @@ public static class ScenarioReports
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+                files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories)
+                    .Where(f => !Path.GetRelativePath(path, f).Split(Path.DirectorySeparatorChar).Contains("platforms", StringComparer.Ordinal))
+                    .Order(StringComparer.Ordinal));
             }
             else
             {
