@@ -150,7 +150,10 @@ public static class ScenarioReports
             results.Count(static r => r.Outcome == ScenarioOutcome.Error) + errors.Count);
     }
 
-    /// <summary>The scenario files under the given paths: files as given, folders searched for *.yaml, sorted.</summary>
+    /// <summary>
+    /// The scenario files under the given paths: files as given, folders searched for *.yaml, sorted. A folder called
+    /// <c>platforms</c> inside a searched folder holds the platform files scenarios share, not scenarios: it is skipped.
+    /// </summary>
     public static IReadOnlyList<string> Files(IEnumerable<string> paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
@@ -159,7 +162,9 @@ public static class ScenarioReports
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+                files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories)
+                    .Where(f => !InPlatformsFolder(Path.GetRelativePath(path, f)))
+                    .Order(StringComparer.Ordinal));
             }
             else
             {
@@ -169,4 +174,7 @@ public static class ScenarioReports
 
         return files;
     }
+
+    private static bool InPlatformsFolder(string relative) =>
+        Path.GetDirectoryName(relative)?.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Contains("platforms", StringComparer.Ordinal) ?? false;
 }
