@@ -109,6 +109,12 @@ public abstract partial class PartitionManager : ICallHandler
     /// <summary>Registers the handler for one function (both conventions: the typed decoders tell them apart).</summary>
     protected void Register(FfaFunction function, Handler handler) => _handlers[(int)function - FfaFunctions.First] = handler;
 
+    /// <summary>
+    /// Whether calls before FFA_VERSION are refused here. The personality says so for the manager it models (Xen's
+    /// mediator refuses its guests); the SPMC overrides it: under a Xen hypervisor the SPMC is another implementation.
+    /// </summary>
+    protected virtual bool RequiresVersionFirst => Personality.RequireVersionFirst;
+
     /// <summary>Whether this manager offers a function to this caller (FEATURES says so, and the call is served).</summary>
     protected virtual bool Offers(FfaFunction function, bool is64, in FfaCaller caller) => true;
 
@@ -142,7 +148,7 @@ public abstract partial class PartitionManager : ICallHandler
         if (info.Function != FfaFunction.Version)
         {
             var endpoint = caller.Endpoint;
-            if (!endpoint.VersionCalled && Personality.RequireVersionFirst)
+            if (!endpoint.VersionCalled && RequiresVersionFirst)
             {
                 return Fail(ref frame, FfaError.NotSupported);
             }

@@ -11,7 +11,10 @@ public sealed record Personality
     /// <summary>A VERSION asking for a newer minor than ours: answer our version (spec) or NOT_SUPPORTED (Hafnium).</summary>
     public bool RejectNewerMinorVersion { get; init; }
 
-    /// <summary>Calls before FFA_VERSION: served at our own version (Hafnium) or NOT_SUPPORTED (Xen).</summary>
+    /// <summary>
+    /// Calls a VM makes before FFA_VERSION: served at our own version (Hafnium) or NOT_SUPPORTED (Xen). A hypervisor
+    /// rule: the SPMC never refuses them (under Xen it is another implementation).
+    /// </summary>
     public bool RequireVersionFirst { get; init; }
 
     /// <summary>Largest RX/TX buffer in 4 KiB pages that RXTX_MAP accepts.</summary>

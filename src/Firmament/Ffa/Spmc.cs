@@ -42,7 +42,11 @@ public sealed class Spmc : PartitionManager
 
     protected override EndpointId? SpmcId => EndpointId.Spmc;
 
-
+    /// <summary>
+    /// Xen's "VERSION first" is its mediator's rule for its guests: the SPMC under a Xen hypervisor (OP-TEE, Hafnium)
+    /// serves SPs and the normal world at its own version before FFA_VERSION, as Hafnium does.
+    /// </summary>
+    protected override bool RequiresVersionFirst => false;
 
     /// <summary>
     /// Boots the SPs: each vCPU with code runs its initialisation, in boot order, on its pCPU (vCPU i on pCPU i mod N),

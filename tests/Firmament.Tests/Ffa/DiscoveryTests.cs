@@ -94,6 +94,39 @@ public class DiscoveryTests
     }
 
     [Fact]
+    public void Xen_AVmCallBeforeVersion_IsNotSupported_AndDoesNotLockTheVersion()
+    {
+        var (platform, answers) = RunVm(
+            async (c, a) =>
+            {
+                a.Add(await c.Call(Rig.Id32(FfaFunction.IdGet)));
+                a.Add(await c.CallAsync(Version(FfaVersion.V1_1)));
+                a.Add(await c.Call(Rig.Id32(FfaFunction.IdGet)));
+            },
+            Personality.Xen);
+        Rig.ErrorOf(answers[0]).ShouldBe(FfaError.NotSupported);
+        answers[1].W(0).ShouldBe(FfaVersion.V1_2.Encode());
+        answers[2].W(2).ShouldBe(1u);
+        platform.Hypervisor!.Endpoint(new EndpointId(1))!.Version.ShouldBe(FfaVersion.V1_1);
+    }
+
+    [Fact]
+    public void Xen_TheSpmcUnderIt_ServesAnSpBeforeVersion()
+    {
+        // "VERSION first" is the Xen mediator's rule for its guests, not the SPMC's: an SP's first call is served.
+        var answers = new List<RegisterFrame>();
+        var sp = Rig.Sp("sp1", 0x8001, async c =>
+        {
+            answers.Add(await c.Call(Rig.Id32(FfaFunction.IdGet)));
+            await c.Call(Rig.Id32(FfaFunction.MsgWait));
+        });
+        var platform = Rig.Run(new PlatformDescription { Pcpus = 1, Personality = Personality.Xen, Partitions = [sp] });
+        Rig.ErrorOf(answers[0]).ShouldBeNull();
+        answers[0].W(2).ShouldBe(0x8001u);
+        platform["sp1"].Vcpus[0].State.ShouldBe(Firmament.Machine.VcpuState.Waiting);
+    }
+
+    [Fact]
     public void V11Abi_FromAV10Caller_IsNotSupported()
     {
         var (_, answers) = RunVm(async (c, a) =>

@@ -101,3 +101,9 @@ public sealed record InterruptCheck(int Line, string Partition, ushort Vcpu, int
 public sealed record PageCheck(int Line, string Partition, ulong Address, Machine.Stage2Access Access) : StateCheck(Line);
 
 public sealed record FrameworkPendingCheck(int Line, string Partition, uint Spm, uint Hypervisor) : StateCheck(Line);
+
+/// <summary>The version the endpoint's manager formats its data for (what FFA_VERSION negotiated, or the configured one).</summary>
+public sealed record VersionCheck(int Line, string Partition, Abi.Ffa.FfaVersion Version) : StateCheck(Line);
+
+/// <summary>Whether the endpoint's version is final (a call other than FFA_VERSION was made).</summary>
+public sealed record VersionLockedCheck(int Line, string Partition, bool Locked) : StateCheck(Line);

@@ -245,7 +245,7 @@ public static class ScenarioFile
         private CheckStep Check(YamlMap map, YamlItem value)
         {
             yaml.Map(map, "a check step", ["check"]);
-            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending", "page"]);
+            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending", "version", "version-locked", "page"]);
             var result = new List<StateCheck>();
             foreach (var (key, item) in checks.Entries)
             {
@@ -281,6 +281,20 @@ public static class ScenarioFile
                         foreach (var (partition, flag) in PerPartition(item, key.Value))
                         {
                             result.Add(new MappedCheck(flag.Line, partition, yaml.Boolean(flag, key.Value), key.Value.EndsWith("spmc", StringComparison.Ordinal)));
+                        }
+
+                        break;
+                    case "version":
+                        foreach (var (partition, version) in PerPartition(item, key.Value))
+                        {
+                            result.Add(new VersionCheck(version.Line, partition, VersionOf(version)));
+                        }
+
+                        break;
+                    case "version-locked":
+                        foreach (var (partition, flag) in PerPartition(item, key.Value))
+                        {
+                            result.Add(new VersionLockedCheck(flag.Line, partition, yaml.Boolean(flag, key.Value)));
                         }
 
                         break;
@@ -541,7 +555,8 @@ public static class ScenarioFile
 
             if (FfaFunctions.TryParseName(word, out var function, out var wide) && word.StartsWith("FFA_", StringComparison.OrdinalIgnoreCase))
             {
-                return wide == true ? FfaFunctions.Id64(function.Function) : FfaFunctions.Id32(function.Function);
+                // No _32/_64 suffix: the ABI's own convention (SMC64 for the v1.2 ABIs that have only that one).
+                return wide ?? (function.Conventions == CallConventions.Smc64) ? FfaFunctions.Id64(function.Function) : FfaFunctions.Id32(function.Function);
             }
 
             return word switch

@@ -151,8 +151,8 @@ public static class ScenarioReports
     }
 
     /// <summary>
-    /// The scenario files under the given paths: files as given; folders searched for *.yaml, sorted, skipping
-    /// folders named <c>platforms</c> (where scenarios keep the platform files they share).
+    /// The scenario files under the given paths: files as given, folders searched for *.yaml, sorted. A folder called
+    /// <c>platforms</c> inside a searched folder holds the platform files scenarios share, not scenarios: it is skipped.
     /// </summary>
     public static IReadOnlyList<string> Files(IEnumerable<string> paths)
     {
@@ -163,7 +163,7 @@ public static class ScenarioReports
             if (Directory.Exists(path))
             {
                 files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories)
-                    .Where(f => !Path.GetRelativePath(path, f).Split(Path.DirectorySeparatorChar).Contains("platforms", StringComparer.Ordinal))
+                    .Where(f => !InPlatformsFolder(Path.GetRelativePath(path, f)))
                     .Order(StringComparer.Ordinal));
             }
             else
@@ -174,4 +174,7 @@ public static class ScenarioReports
 
         return files;
     }
+
+    private static bool InPlatformsFolder(string relative) =>
+        Path.GetDirectoryName(relative)?.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Contains("platforms", StringComparer.Ordinal) ?? false;
 }

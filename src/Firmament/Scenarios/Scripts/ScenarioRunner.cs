@@ -240,6 +240,12 @@ public static class ScenarioRunner
                 case MappedCheck mapped:
                     var isMapped = Endpoint(mapped.Partition, mapped.AtSpmc)?.Mailbox.IsMapped ?? false;
                     return isMapped == mapped.Mapped ? null : Fail(mapped.Line, $"{mapped.Partition}'s buffers are {(isMapped ? string.Empty : "not ")}mapped{(mapped.AtSpmc ? " at the SPMC" : string.Empty)}", default, null);
+                case VersionCheck version:
+                    var negotiated = Endpoint(version.Partition, atSpmc: false)?.Version;
+                    return negotiated == version.Version ? null : Fail(version.Line, $"{version.Partition}'s version is {negotiated?.ToString() ?? "unknown (no such endpoint)"}, expected {version.Version}", default, null);
+                case VersionLockedCheck locked:
+                    var isLocked = Endpoint(locked.Partition, atSpmc: false)?.VersionLocked ?? false;
+                    return isLocked == locked.Locked ? null : Fail(locked.Line, $"{locked.Partition}'s version is {(isLocked ? string.Empty : "not ")}locked", default, null);
                 case VcpuStateCheck state:
                     var actual = platform[state.Partition].Vcpus[state.Vcpu].State;
                     return actual == state.State ? null : Fail(state.Line, $"{state.Partition} vCPU {state.Vcpu} is {actual}, expected {state.State}", default, null);
