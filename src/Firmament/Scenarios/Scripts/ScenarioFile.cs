@@ -559,6 +559,19 @@ public static class ScenarioFile
                 return wide ?? (function.Conventions == CallConventions.Smc64) ? FfaFunctions.Id64(function.Function) : FfaFunctions.Id32(function.Function);
             }
 
+            if (word.Contains('|', StringComparison.Ordinal) || Constants.ContainsKey(word) || FfaErrors.TryParse(word, out _))
+            {
+                ulong combined = 0;
+                foreach (var part in word.Split('|', StringSplitOptions.TrimEntries))
+                {
+                    combined |= Constants.TryGetValue(part, out var constant) ? constant
+                        : FfaErrors.TryParse(part, out var error) ? (uint)(int)error
+                        : throw yaml.Fail(item, $"'{part}' is not a constant (known: {string.Join(", ", Constants.Keys.Order(StringComparer.Ordinal))}, FF-A error names)");
+                }
+
+                return combined;
+            }
+
             return word switch
             {
                 "npi" => 1,
@@ -567,6 +580,25 @@ public static class ScenarioFile
                 _ => Endpoint(item).Value,
             };
         }
+
+        /// <summary>Constants by their spec names, for flag and message-type fields; combine them with <c>|</c>.</summary>
+        private static readonly Dictionary<string, ulong> Constants = new(StringComparer.Ordinal)
+        {
+            ["PER_VCPU"] = 1,                       // NOTIFICATION_BIND/SET flags bit 0
+            ["DELAY_SRI"] = 2,                      // NOTIFICATION_SET and MSG_SEND2 flags bit 1
+            ["COUNT_ONLY"] = 1,                     // PARTITION_INFO_GET w5 bit 0
+            ["RETAIN_RX"] = 1,                      // MSG_WAIT w2 bit 0 (v1.2)
+            ["SP_BITMAP"] = 1,                      // NOTIFICATION_GET flags
+            ["VM_BITMAP"] = 2,
+            ["SPM_BITMAP"] = 4,
+            ["HYP_BITMAP"] = 8,
+            ["FRAMEWORK"] = 0x8000_0000,            // direct message w2 bit 31
+            ["VM_CREATED"] = 0x8000_0004,           // framework message types (w2)
+            ["VM_CREATED_RESPONSE"] = 0x8000_0005,
+            ["VM_DESTROYED"] = 0x8000_0006,
+            ["VM_DESTROYED_RESPONSE"] = 0x8000_0007,
+            ["NS_BIT_HANDLING"] = 2,                // FEATURES(MEM_RETRIEVE_REQ) input property
+        };
 
         private ulong Number(YamlItem item, string what) => yaml.Integer(item, what, 0, ulong.MaxValue);
 
