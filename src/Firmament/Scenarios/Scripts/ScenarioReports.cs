@@ -150,7 +150,7 @@ public static class ScenarioReports
             results.Count(static r => r.Outcome == ScenarioOutcome.Error) + errors.Count);
     }
 
-    /// <summary>The scenario files under the given paths: files as given, folders searched for *.yaml, sorted.</summary>
+    /// <summary>The scenario files under the given paths: files as given, folders searched for *.yaml (not in their platforms/ subfolders), sorted.</summary>
     public static IReadOnlyList<string> Files(IEnumerable<string> paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
@@ -159,7 +159,10 @@ public static class ScenarioReports
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+                // A folder's platforms/ subfolders hold the platform files its scenarios name, not scenarios.
+                files.AddRange(Directory.EnumerateFiles(path, "*.yaml", SearchOption.AllDirectories)
+                    .Where(f => !InPlatformsFolder(Path.GetRelativePath(path, f)))
+                    .Order(StringComparer.Ordinal));
             }
             else
             {
@@ -169,4 +172,7 @@ public static class ScenarioReports
 
         return files;
     }
+
+    private static bool InPlatformsFolder(string relative) =>
+        relative.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).SkipLast(1).Contains("platforms", StringComparer.Ordinal);
 }
