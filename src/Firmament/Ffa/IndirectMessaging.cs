@@ -60,12 +60,19 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.InvalidParameters);
         }
 
+        // The sender's property is checked before a message leaves this manager: the SPMC does not know a
+        // forwarded VM's properties.
+        if (!SupportsIndirect(sending))
+        {
+            return Fail(ref frame, FfaError.Denied);
+        }
+
         if (!Endpoints.TryGetValue(header.Receiver, out var receiver))
         {
             return ForwardMsgSend2(caller, ref frame, header.Receiver);
         }
 
-        if (!SupportsIndirect(sending) || !SupportsIndirect(receiver))
+        if (!SupportsIndirect(receiver))
         {
             return Fail(ref frame, FfaError.Denied);
         }

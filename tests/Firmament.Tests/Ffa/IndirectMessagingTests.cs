@@ -140,6 +140,28 @@ public class IndirectMessagingTests
         }
     }
 
+    [Theory]
+    [InlineData((ushort)2)]
+    [InlineData((ushort)0x8001)]
+    public void Send2_FromAVmWithoutIndirectMessaging_IsDenied_EvenToAnSp(ushort receiver)
+    {
+        // The hypervisor must refuse it itself: forwarded to the SPMC, the VM's properties are not known there.
+        var answers = new List<RegisterFrame>();
+        var platform = Rig.Run(
+            Rig.Vm("vm1", 1, async c =>
+            {
+                await DiscoveryTests.MapAsync(c);
+                answers.Add(await Send2Async(c, 1, receiver, FfaVersion.V1_2));
+            }, PartitionProperties.SendsDirectRequests | PartitionProperties.AArch64),
+            Rig.Vm("vm2", 2, async c => await DiscoveryTests.MapAsync(c)),
+            Rig.Sp("sp1", 0x8001, Rig.EchoSp));
+        Rig.ErrorOf(answers[0]).ShouldBe(FfaError.Denied);
+        platform.Hypervisor!.Endpoint(new EndpointId(2))!.Mailbox.RxOwner.ShouldBe(RxOwner.Manager);
+        var sp1 = platform.Spmc!.Endpoint(new EndpointId(0x8001))!;
+        sp1.Mailbox.RxOwner.ShouldBe(RxOwner.Manager);
+        sp1.HypervisorFrameworkPending.ShouldBe(0u);
+    }
+
     [Fact]
     public void Send2_FromAV10Caller_IsNotSupported()
     {

@@ -22,6 +22,12 @@ public sealed record Scenario
 
     public IReadOnlyList<string> Tags { get; init; } = [];
 
+    /// <summary>
+    /// Scripted SPs whose initialisation the steps make themselves: they start held inside their boot (owing no one
+    /// anything), and their FFA_MSG_WAIT ends it. Other scripted SPs end their boot with FFA_MSG_WAIT at once.
+    /// </summary>
+    public IReadOnlyList<string> ScriptedBoot { get; init; } = [];
+
     public required IReadOnlyList<ScenarioStep> Steps { get; init; }
 }
 

@@ -14,7 +14,7 @@ namespace Firmament.Scenarios.Scripts;
 /// </summary>
 public static class ScenarioFile
 {
-    private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "steps"];
+    private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps"];
     private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt"];
 
     public static Scenario Load(string path)
@@ -56,6 +56,17 @@ public static class ScenarioFile
         }
 
         var scriptedNames = scripted.Select(static s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var scriptedBoot = Value(top, "scripted-boot") is { } bootList
+            ? yaml.List(bootList, "scripted-boot").Select(i => (Item: i, Name: yaml.Text(i, "scripted-boot"))).ToList()
+            : [];
+        foreach (var (item, partition) in scriptedBoot)
+        {
+            if (!scriptedNames.Contains(partition) || platform.Partitions.First(p => p.Name == partition).Kind != PartitionKind.Sp)
+            {
+                throw yaml.Fail(item, $"scripted-boot: '{partition}' must be a scripted SP (list it under scripted: too)");
+            }
+        }
+
         platform = platform with
         {
             Partitions = [.. platform.Partitions.Select(p => scriptedNames.Contains(p.Name) ? p with { Scripted = true, Program = null, ProgramName = "script" } : p)],
@@ -67,7 +78,16 @@ public static class ScenarioFile
             ? yaml.List(stepsItem, "steps").Select(context.Step).ToList()
             : throw yaml.Fail(top, "a scenario needs steps");
         var tags = Value(top, "tags") is { } tagItem ? yaml.List(tagItem, "tags").Select(t => yaml.Text(t, "tags")).ToList() : [];
-        return new Scenario { Name = name, File = file, Platform = platform, Personalities = personalities, Steps = steps, Tags = tags };
+        return new Scenario
+        {
+            Name = name,
+            File = file,
+            Platform = platform,
+            Personalities = personalities,
+            Steps = steps,
+            Tags = tags,
+            ScriptedBoot = [.. scriptedBoot.Select(static s => s.Name)],
+        };
     }
 
     private static List<Personality> Personalities(PlatformYaml yaml, YamlMap top, Personality platformDefault)
@@ -129,11 +149,22 @@ public static class ScenarioFile
 
         private CallStep Call(YamlMap map, string kind, YamlItem value)
         {
-            var (by, vcpu) = Who(map, "by");
+            // For an ABI with a vcpu field (RUN, INTERRUPT, NOTIFICATION_GET) vcpu: is that field, and the caller's
+            // own vCPU is written by: name.N.
+            var vcpuIsField = kind == "call"
+                && value is YamlText callText
+                && FfaFunctions.TryParseName(callText.Value, out var named, out _)
+                && CallBuilder.FieldNames(named.Function).Contains("vcpu", StringComparer.Ordinal);
+            var (by, vcpu) = Who(map, "by", vcpuKey: !vcpuIsField);
             RegisterFrame frame;
             var fields = new List<(string, ulong)>();
             var raw = new List<(int Register, ulong Value, bool Is32)>();
-            var known = new List<string> { kind, "by", "vcpu", "expect" };
+            var known = new List<string> { kind, "by", "expect" };
+            if (!vcpuIsField)
+            {
+                known.Add("vcpu");
+            }
+
             if (kind == "regs")
             {
                 var registers = yaml.List(value, "regs");
@@ -488,17 +519,34 @@ public static class ScenarioFile
         private static IEnumerable<string> AllowedExpectKeys(YamlItem item) =>
             item is YamlMap map ? map.Entries.Select(static e => e.Key.Value) : [];
 
-        private (string Name, ushort Vcpu) Who(YamlMap map, string key)
+        private (string Name, ushort Vcpu) Who(YamlMap map, string key, bool vcpuKey = true)
         {
             var item = SubValue(map, key) ?? throw yaml.Fail(map, $"the step needs '{key}': the endpoint that makes it");
-            var name = PartitionName(item);
+            var text = yaml.Text(item, key);
+            var dot = text.IndexOf('.', StringComparison.Ordinal);
+            ushort? indexed = null;
+            if (dot > 0 && platform.Partitions.Any(p => p.Name == text[..dot]))
+            {
+                // name.N: vCPU N of the partition (as vcpu-state writes it)
+                indexed = ushort.TryParse(text.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                    ? n
+                    : throw yaml.Fail(item, $"'{text}': write a vCPU as name.index (sp1.1)");
+                text = text[..dot];
+            }
+
+            var name = indexed is null ? PartitionName(item) : text;
             if (!platform.Partitions.First(p => p.Name == name).Scripted)
             {
                 throw yaml.Fail(item, $"'{name}' is not scripted: list it under scripted: to drive it from the steps");
             }
 
-            var vcpuItem = SubValue(map, "vcpu");
-            var vcpu = vcpuItem is not null ? (ushort)yaml.Integer(vcpuItem, "vcpu", 0, ushort.MaxValue) : (ushort)0;
+            var vcpuItem = vcpuKey ? SubValue(map, "vcpu") : null;
+            if (vcpuItem is not null && indexed is not null)
+            {
+                throw yaml.Fail(vcpuItem, $"the vCPU is given twice ('{key}: {name}.{indexed}' and 'vcpu:')");
+            }
+
+            var vcpu = vcpuItem is not null ? (ushort)yaml.Integer(vcpuItem, "vcpu", 0, ushort.MaxValue) : (ushort)(indexed ?? 0);
             if (vcpu >= Config(name).VcpuCount)
             {
                 throw yaml.Fail(vcpuItem ?? item, $"{name} has no vCPU {vcpu}");

@@ -24,9 +24,10 @@ public sealed record ScenarioResult(Scenario Scenario, Personality Personality, 
 }
 
 /// <summary>
-/// Runs scenarios: builds the platform under a personality, boots it (scripted SPs end their boot with FFA_MSG_WAIT),
-/// then carries out each step — a scripted call is made and the scheduler runs until nothing is left to run — and
-/// compares what came back with what the step expects. Stops at the first mismatch.
+/// Runs scenarios: builds the platform under a personality, boots it (scripted SPs end their boot with FFA_MSG_WAIT,
+/// except those listed under scripted-boot, which start held inside their boot), then carries out each step — a
+/// scripted call is made and the scheduler runs until nothing is left to run — and compares what came back with what
+/// the step expects. Stops at the first mismatch.
 /// </summary>
 public static class ScenarioRunner
 {
@@ -44,7 +45,7 @@ public static class ScenarioRunner
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(personality);
         var platform = Platform.Build(scenario.Platform with { Personality = personality }, new TraceRecorder { Enabled = true });
-        foreach (var partition in platform.Partitions.Where(static p => p.Config is { Scripted: true, Kind: PartitionKind.Sp }))
+        foreach (var partition in platform.Partitions.Where(p => p.Config is { Scripted: true, Kind: PartitionKind.Sp } && !scenario.ScriptedBoot.Contains(p.Name, StringComparer.Ordinal)))
         {
             foreach (var vcpu in partition.Vcpus)
             {
