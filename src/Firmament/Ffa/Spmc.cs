@@ -20,7 +20,7 @@ public sealed class Spmc : PartitionManager
     private readonly HashSet<int> _preemptPending = [];
 
     public Spmc(Scheduler scheduler, PhysicalMemory memory, Personality personality, AddressSpace normalWorldMemory)
-        : base(scheduler, memory, personality)
+        : base(scheduler, memory, personality, PersonalityRoles.Spmc)
     {
         NormalWorldMemory = normalWorldMemory;
         _normalWorld = new FfaEndpoint(EndpointId.Hypervisor, null, Implemented);
@@ -191,7 +191,7 @@ public sealed class Spmc : PartitionManager
         var size = (ulong)rx.PageCount * PhysicalMemory.PageSize;
         if (rx.PageCount != tx.PageCount
             || rx.PageCount == 0
-            || rx.PageCount > Personality.MaxRxTxPages
+            || rx.PageCount > MaxRxTxPages
             || !NormalWorldMemory.CanAccess(rx.Address, size, Stage2Access.ReadWrite, out _)
             || !NormalWorldMemory.CanAccess(tx.Address, size, Stage2Access.ReadWrite, out _))
         {
