@@ -4,7 +4,7 @@ using Xunit;
 namespace Firmament.Tests.Cli;
 
 /// <summary>
-/// <c>firmament trace</c> over the default demo's text trace (written once by <c>firmament run --trace-text</c>). Each file
+/// <c>firmament trace</c> over the default demo's text trace (written once, next to the test binaries, by <c>firmament run --trace-text</c>). Each file
 /// under Golden/trace-command starts with one line <c>$ firmament ARGS…</c> (<c>{trace}</c> stands for that trace file)
 /// and then holds the exact expected output. To accept new output after a deliberate change, run the tests with
 /// FIRMAMENT_UPDATE_GOLDEN=1 and review the diff.
@@ -15,8 +15,7 @@ public class TraceCommandTests
 
     private static readonly Lazy<string> DemoTrace = new(static () =>
     {
-        var directory = Directory.CreateTempSubdirectory("firmament-trace-");
-        var path = Path.Combine(directory.FullName, "default.trace");
+        var path = Path.Combine(AppContext.BaseDirectory, "trace-command-default.trace");
         var (code, output, error) = CliRunner.Run("run", "--trace-text", path);
         code.ShouldBe(0, error);
         output.ShouldContain($"text trace: {path}");
@@ -95,7 +94,7 @@ public class TraceCommandTests
     [Fact]
     public void Trace_OfAMalformedFile_ExitCode2_WithTheFileLineAndReason()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("firmament-trace-").FullName, "cut.trace");
+        var path = Path.Combine(AppContext.BaseDirectory, "trace-command-cut.trace");
         var lines = File.ReadAllLines(DemoTrace.Value);
         File.WriteAllLines(path, [.. lines.Take(10), lines[10][..27]]);
         var (code, output, error) = CliRunner.Run("trace", path, "--errors");
