@@ -13,6 +13,7 @@ internal static class FirmamentCli
             RunCommand.Create(output),
             DecodeCommand.Create(output, error),
             TestCommand.Create(output),
+            TraceCommand.Create(output),
         };
 
         var parse = root.Parse(args);

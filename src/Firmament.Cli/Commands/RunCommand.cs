@@ -23,7 +23,12 @@ internal static class RunCommand
         var seed = new Option<ulong?>("--seed") { Description = "the seed for every scheduling choice (same seed, same run); default: the platform file's" };
         var trace = new Option<string?>("--trace") { Description = "write a Chrome/Perfetto trace-event JSON file" };
         var mermaid = new Option<string?>("--mermaid") { Description = "write a Mermaid sequence diagram (Markdown)" };
-        var command = new Command("run", "Boot a platform and run it (default: the built-in demo)") { platform, seed, trace, mermaid };
+        var text = new Option<string?>("--trace-text") { Description = "write the trace as text, one line per event (read it with firmament trace)" };
+        var personality = new Option<string?>("--personality")
+        {
+            Description = $"answer as this implementation ({string.Join(", ", Personality.All.Select(static p => p.Name))}); default: the platform file's",
+        };
+        var command = new Command("run", "Boot a platform and run it (default: the built-in demo)") { platform, seed, trace, mermaid, text, personality };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(platform);
@@ -31,6 +36,16 @@ internal static class RunCommand
             if (parse.GetValue(seed) is { } chosen)
             {
                 description = description with { Seed = chosen };
+            }
+
+            if (parse.GetValue(personality) is { } name)
+            {
+                description = description with
+                {
+                    Personality = Personality.TryGet(name, out var chosenPersonality)
+                        ? chosenPersonality
+                        : throw new CliError($"unknown personality '{name}' (known: {string.Join(", ", Personality.All.Select(static p => p.Name))})"),
+                };
             }
 
             var recorder = new TraceRecorder { Enabled = true };
@@ -50,6 +65,12 @@ internal static class RunCommand
                 output.WriteLine($"sequence diagram: {mermaidPath}");
             }
 
+            if (parse.GetValue(text) is { } textPath)
+            {
+                File.WriteAllText(textPath, TraceExport.ToText(running));
+                output.WriteLine($"text trace: {textPath} (read it with firmament trace)");
+            }
+
             return 0;
         });
         return command;
@@ -58,7 +79,7 @@ internal static class RunCommand
     private static void Report(TextWriter output, Platform platform)
     {
         var d = platform.Description;
-        output.WriteLine($"Firmament — platform '{d.Name}' ({d.Origin}): {Roles(d.Roles)}, {d.Pcpus} pCPUs, seed {d.Seed}");
+        output.WriteLine($"Firmament — platform '{d.Name}' ({d.Origin}): {Roles(d.Roles)}, {d.Pcpus} pCPUs, seed {d.Seed}{(d.Personality == Personality.Default ? string.Empty : $", personality {d.Personality.Name}")}");
         var width = platform.Partitions.Max(static p => p.Name.Length);
         foreach (var partition in platform.Partitions)
         {

@@ -11,7 +11,8 @@ namespace Firmament.Ffa;
 // DIRECT_RESP) returns the request frame; the response parks the receiver (Waiting) and hands the pCPU back.
 // Rules, each an early return before anything changes:
 // - the sender in w1 is the caller (a call from the normal-world port may name any normal-world ID: the hypervisor
-//   sends on behalf of its VMs); sender ≠ receiver; SPs may not send requests to the normal world;
+//   sends on behalf of its VMs); then, where the personality has no VM-to-VM requests (Xen), a VM receiver is
+//   NOT_SUPPORTED; sender ≠ receiver; SPs may not send requests to the normal world;
 // - framework messages (w2 bit 31) only from the hypervisor (VM created/destroyed), never on REQ2;
 // - the sender needs "sends direct requests" and the receiver "receives direct requests" (bits 1/0, or 10/9 for
 //   REQ2): DENIED otherwise; a non-Nil REQ2 UUID must be one of the receiver's (INVALID_PARAMETERS);
@@ -73,7 +74,18 @@ public abstract partial class PartitionManager
         var sender = endpoints.Sender;
         var receiver = endpoints.Receiver;
         var senderOk = caller.FromOtherWorld ? !sender.IsSecure : sender == caller.Id;
-        if (!senderOk || sender == receiver || (caller.Id.IsSecure && !receiver.IsSecure))
+        if (!senderOk)
+        {
+            return Fail(ref frame, FfaError.InvalidParameters);
+        }
+
+        // Xen refuses any VM-to-VM request right after checking the sender, before anything else about it.
+        if (!Personality.DirectRequestsBetweenVms && !caller.FromOtherWorld && !sender.IsSecure && !receiver.IsSecure)
+        {
+            return Fail(ref frame, FfaError.NotSupported);
+        }
+
+        if (sender == receiver || (caller.Id.IsSecure && !receiver.IsSecure))
         {
             return Fail(ref frame, FfaError.InvalidParameters);
         }

@@ -15,7 +15,8 @@ namespace Firmament.Ffa;
 //   UUID. The caller's own entry is listed for v1.2 callers, and for older ones only where the personality says so
 //   (Linux before its v1.2 support rejected its own entry; Xen lists it for v1.2 guests only).
 // - Count-only calls return the descriptor size in w3 too, and leave the RX buffer alone.
-// - PARTITION_INFO_GET_REGS has no information tags: a non-zero tag is RETRY (Hafnium).
+// - PARTITION_INFO_GET_REGS has no information tags: a non-zero tag is RETRY (Hafnium); on the first call (start
+//   index 0) the personality may say INVALID_PARAMETERS instead (Xen).
 public abstract partial class PartitionManager
 {
     /// <summary>The partitions this caller may discover, in the order they are listed (role-specific).</summary>
@@ -82,7 +83,7 @@ public abstract partial class PartitionManager
     /// <summary>FEATURES' w2 for a function: RXTX_MAP's minimum size and alignment (4 KiB) and, from v1.2, its maximum.</summary>
     protected virtual uint FunctionProperties(FfaFunction function, in FfaCaller caller) => function switch
     {
-        FfaFunction.RxTxMap when caller.Version >= FfaVersion.V1_2 => Personality.MaxRxTxPages << 16,
+        FfaFunction.RxTxMap when caller.Version >= FfaVersion.V1_2 => MaxRxTxPages << 16,
         _ => 0,
     };
 
@@ -171,7 +172,8 @@ public abstract partial class PartitionManager
 
         if (call.Tag != 0)
         {
-            return Fail(ref frame, FfaError.Retry);
+            // No tags here: a non-zero tag is stale. On the first call Xen calls it a bad parameter instead.
+            return Fail(ref frame, call.StartIndex == 0 ? Personality.RegsTagOnFirstCall : FfaError.Retry);
         }
 
         if (call.StartIndex >= entries.Count)

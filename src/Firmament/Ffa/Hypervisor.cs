@@ -35,7 +35,7 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
     /// <param name="txBuffer">Physical address of the hypervisor's own one-page TX buffer.</param>
     /// <param name="rxBuffer">Physical address of its RX buffer.</param>
     public Hypervisor(Scheduler scheduler, PhysicalMemory memory, Personality personality, Spmc? spmc, AddressSpace ownMemory, ulong txBuffer, ulong rxBuffer)
-        : base(scheduler, memory, personality)
+        : base(scheduler, memory, personality, PersonalityRoles.Hypervisor)
     {
         _spmc = spmc;
         _ownMemory = ownMemory;
@@ -133,7 +133,12 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
 
     public void ReturnFromSecure(Vcpu vcpu, Pcpu pcpu, in RegisterFrame frame) => Scheduler.SwitchTo(pcpu, vcpu, frame);
 
-    protected override bool Offers(FfaFunction function, bool is64, in FfaCaller caller) => function != FfaFunction.RxAcquire;
+    /// <summary>
+    /// RX_ACQUIRE is the hypervisor's own call to the SPMC, never a VM's; with no secure world there is no SPMC for
+    /// SPM_ID_GET to name, so FEATURES says so too.
+    /// </summary>
+    protected override bool Offers(FfaFunction function, bool is64, in FfaCaller caller) =>
+        function != FfaFunction.RxAcquire && (function != FfaFunction.SpmIdGet || _spmc is not null);
 
     protected override IEnumerable<PartitionInfo> DiscoverablePartitions(in FfaCaller caller) =>
         Partitions.SelectMany(static p => PartitionInfos.For(p.Config)).Concat(_secure);

@@ -13,7 +13,8 @@ namespace Firmament.Ffa;
 // RX-buffer-full framework notification is pending for it (the SPM bit for an SP sender, the hypervisor bit for a
 // VM sender); delivering that notification is the notifications area's job.
 // Errors: w1 naming a sender VM from anyone but the hypervisor, the delay-SRI flag from a VM, a bad header, a spoofed
-// or self-addressed header, an empty or oversized message (more than one 4 KiB page with its header): INVALID_PARAMETERS;
+// or self-addressed header, an empty or oversized message (more than one 4 KiB page with its header), a VM receiver
+// where the personality has no VM-to-VM messages (Xen): INVALID_PARAMETERS;
 // no TX buffer, or either side without indirect messaging: DENIED; a receiver whose RX buffer is not free: BUSY.
 public abstract partial class PartitionManager
 {
@@ -56,6 +57,12 @@ public abstract partial class PartitionManager
             || header.Sender != sending.Id
             || header.Receiver == header.Sender
             || header.Size == 0)
+        {
+            return Fail(ref frame, FfaError.InvalidParameters);
+        }
+
+        // Xen without CONFIG_FFA_VM_TO_VM (its default) delivers only to SPs: any other receiver is a bad parameter.
+        if (!Personality.IndirectMessagesBetweenVms && !header.Sender.IsSecure && !header.Receiver.IsSecure)
         {
             return Fail(ref frame, FfaError.InvalidParameters);
         }

@@ -20,11 +20,26 @@ public abstract partial class PartitionManager : ICallHandler
     private readonly long[] _callsByFunction = new long[FunctionCount];
     private readonly long[] _errorsByCode = new long[11];
 
-    protected PartitionManager(Scheduler scheduler, PhysicalMemory memory, Personality personality)
+    /// <summary>The personality's withheld functions, by (function number − 0x60) × 2 + (1 for SMC64).</summary>
+    private readonly bool[] _withheld = new bool[FunctionCount * 2];
+
+    /// <param name="scheduler">The machine's scheduler.</param>
+    /// <param name="memory">Physical memory.</param>
+    /// <param name="personality">The platform's personality; this manager answers as it where it describes <paramref name="role"/>, else as the default.</param>
+    /// <param name="role">Which manager this is.</param>
+    protected PartitionManager(Scheduler scheduler, PhysicalMemory memory, Personality personality, PersonalityRoles role)
     {
+        ArgumentNullException.ThrowIfNull(personality);
         Scheduler = scheduler;
         Memory = memory;
-        Personality = personality;
+        Personality = personality.For(role);
+        foreach (var withheld in Personality.Withheld)
+        {
+            var index = (int)withheld.Function - FfaFunctions.First;
+            _withheld[index * 2] |= withheld.Covers(withheld.Function, is64: false);
+            _withheld[(index * 2) + 1] |= withheld.Covers(withheld.Function, is64: true);
+        }
+
         RegisterDiscovery();
         RegisterRxTx();
         RegisterDirectMessaging();
@@ -39,6 +54,7 @@ public abstract partial class PartitionManager : ICallHandler
 
     public PhysicalMemory Memory { get; }
 
+    /// <summary>How this manager answers where implementations differ (the platform's personality for this role, or the default).</summary>
     public Personality Personality { get; }
 
     /// <summary>The version this manager implements.</summary>
@@ -109,26 +125,27 @@ public abstract partial class PartitionManager : ICallHandler
     /// <summary>Registers the handler for one function (both conventions: the typed decoders tell them apart).</summary>
     protected void Register(FfaFunction function, Handler handler) => _handlers[(int)function - FfaFunctions.First] = handler;
 
-    /// <summary>
-    /// Whether calls before FFA_VERSION are refused here. The personality says so for the manager it models (Xen's
-    /// mediator refuses its guests); the SPMC overrides it: under a Xen hypervisor the SPMC is another implementation.
-    /// </summary>
-    protected virtual bool RequiresVersionFirst => Personality.RequireVersionFirst;
-
     /// <summary>Whether this manager offers a function to this caller (FEATURES says so, and the call is served).</summary>
     protected virtual bool Offers(FfaFunction function, bool is64, in FfaCaller caller) => true;
 
-    /// <summary>Whether a function is registered and offered to this caller.</summary>
-    protected bool Serves(FfaFunction function, bool is64, in FfaCaller caller) =>
-        _handlers[(int)function - FfaFunctions.First] is not null && Offers(function, is64, caller);
+    /// <summary>
+    /// Whether a function is served to this caller: registered, not withheld by the personality, and offered by the
+    /// role. The dispatcher and FEATURES both ask this, so they agree by construction.
+    /// </summary>
+    protected bool Serves(FfaFunction function, bool is64, in FfaCaller caller)
+    {
+        var index = (int)function - FfaFunctions.First;
+        return _handlers[index] is not null && !_withheld[(index * 2) + (is64 ? 1 : 0)] && Offers(function, is64, caller);
+    }
 
     /// <summary>A call whose w0 is not an FF-A function this table defines (the hypervisor also serves Gunyah calls).</summary>
     protected virtual CallOutcome UnknownFunction(in FfaCaller caller, ref RegisterFrame frame) => Fail(ref frame, FfaError.NotSupported);
 
     /// <summary>
-    /// Routes one call: checks the ID, the caller's version (VERSION first where the personality wants it; the version
-    /// locks at the first other call the endpoint makes itself; no ABI newer than the negotiated version; unused
-    /// x8..x17 zero for v1.2 SMC64 calls), then runs the ABI's handler.
+    /// Routes one call: checks the ID; refuses anything but VERSION before VERSION where the personality wants it
+    /// (before anything else, as Xen and pKVM do); refuses what this manager does not serve to this caller; then the
+    /// caller's version (it locks at the first other call the endpoint makes itself; no ABI newer than the negotiated
+    /// version; unused x8..x17 zero for v1.2 SMC64 calls); then runs the ABI's handler.
     /// </summary>
     protected CallOutcome Dispatch(in FfaCaller caller, ref RegisterFrame frame)
     {
@@ -139,25 +156,26 @@ public abstract partial class PartitionManager : ICallHandler
 
         var index = (int)info.Function - FfaFunctions.First;
         _callsByFunction[index]++;
-        var handler = _handlers[index];
-        if (handler is null || !Offers(info.Function, is64, caller))
+        var endpoint = caller.Endpoint;
+        if (info.Function != FfaFunction.Version && !endpoint.VersionCalled && Personality.ErrorBeforeVersion is { } beforeVersion)
+        {
+            return Fail(ref frame, beforeVersion);
+        }
+
+        // Any FF-A call other than VERSION (and the INTERRUPT only managers issue) makes the version final, served or
+        // not, as Hafnium does.
+        if (info.Function is not (FfaFunction.Version or FfaFunction.Interrupt))
+        {
+            endpoint.VersionLocked = true;
+        }
+
+        if (!Serves(info.Function, is64, caller))
         {
             return Fail(ref frame, FfaError.NotSupported);
         }
 
         if (info.Function != FfaFunction.Version)
         {
-            var endpoint = caller.Endpoint;
-            if (!endpoint.VersionCalled && RequiresVersionFirst)
-            {
-                return Fail(ref frame, FfaError.NotSupported);
-            }
-
-            if (info.Function != FfaFunction.Interrupt)
-            {
-                endpoint.VersionLocked = true;
-            }
-
             if (endpoint.Version < info.Introduced)
             {
                 return Fail(ref frame, FfaError.NotSupported);
@@ -169,7 +187,7 @@ public abstract partial class PartitionManager : ICallHandler
             }
         }
 
-        return handler(caller, ref frame);
+        return _handlers[index]!(caller, ref frame);
     }
 
     /// <summary>Writes FFA_ERROR with <paramref name="error"/> as the return; the call completes.</summary>

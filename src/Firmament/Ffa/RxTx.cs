@@ -18,6 +18,12 @@ namespace Firmament.Ffa;
 //   INVALID_PARAMETERS when nothing is mapped. Offered to the hypervisor only.
 public abstract partial class PartitionManager
 {
+    /// <summary>
+    /// The largest RX/TX buffer this manager maps, in 4 KiB pages (the personality's: Xen and pKVM map one page). Both
+    /// ways of mapping check it, and FEATURES reports it.
+    /// </summary>
+    protected uint MaxRxTxPages => Personality.MaxRxTxPages;
+
     /// <summary>The address space a caller's buffer addresses are in (its own memory; at the SPMC's port, normal-world physical memory).</summary>
     protected virtual AddressSpace? SpaceOf(in FfaCaller caller) => caller.Endpoint.Partition?.Memory;
 
@@ -72,7 +78,7 @@ public abstract partial class PartitionManager
 
         var size = (ulong)call.PageCount * PhysicalMemory.PageSize;
         if (call.PageCount == 0
-            || call.PageCount > Personality.MaxRxTxPages
+            || call.PageCount > MaxRxTxPages
             || (call.TxAddress & PhysicalMemory.PageMask) != 0
             || (call.RxAddress & PhysicalMemory.PageMask) != 0
             || (call.TxAddress < call.RxAddress + size && call.RxAddress < call.TxAddress + size))

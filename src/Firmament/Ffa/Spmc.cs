@@ -20,7 +20,7 @@ public sealed class Spmc : PartitionManager
     private readonly HashSet<int> _preemptPending = [];
 
     public Spmc(Scheduler scheduler, PhysicalMemory memory, Personality personality, AddressSpace normalWorldMemory)
-        : base(scheduler, memory, personality)
+        : base(scheduler, memory, personality, PersonalityRoles.Spmc)
     {
         NormalWorldMemory = normalWorldMemory;
         _normalWorld = new FfaEndpoint(EndpointId.Hypervisor, null, Implemented);
@@ -42,11 +42,6 @@ public sealed class Spmc : PartitionManager
 
     protected override EndpointId? SpmcId => EndpointId.Spmc;
 
-    /// <summary>
-    /// Xen's "VERSION first" is its mediator's rule for its guests: the SPMC under a Xen hypervisor (OP-TEE, Hafnium)
-    /// serves SPs and the normal world at its own version before FFA_VERSION, as Hafnium does.
-    /// </summary>
-    protected override bool RequiresVersionFirst => false;
 
     /// <summary>
     /// Boots the SPs: each vCPU with code runs its initialisation, in boot order, on its pCPU (vCPU i on pCPU i mod N),
@@ -195,7 +190,7 @@ public sealed class Spmc : PartitionManager
         var size = (ulong)rx.PageCount * PhysicalMemory.PageSize;
         if (rx.PageCount != tx.PageCount
             || rx.PageCount == 0
-            || rx.PageCount > Personality.MaxRxTxPages
+            || rx.PageCount > MaxRxTxPages
             || !NormalWorldMemory.CanAccess(rx.Address, size, Stage2Access.ReadWrite, out _)
             || !NormalWorldMemory.CanAccess(tx.Address, size, Stage2Access.ReadWrite, out _))
         {

@@ -12,7 +12,7 @@ namespace Firmament.Scenarios;
 /// <code>
 /// name: my-platform                  # default: the file name
 /// roles: hypervisor+spmc             # hypervisor+spmc (default) | kernel+spmc | hypervisor
-/// personality: default               # default | hafnium | xen
+/// personality: default               # default | hafnium | optee | el3-spmc | xen | pkvm
 /// pcpus: 2                           # 1..64 (default 2)
 /// seed: 0                            # scheduler seed (firmament run --seed overrides it)
 /// partitions:                        # required, at least one
@@ -254,7 +254,7 @@ public static class PlatformFile
                 }
             }
 
-            var rxtx = Value(node, "rxtx-pages") is { } rxtxItem ? (uint)yaml.Integer(rxtxItem, "rxtx-pages", 1, personality.MaxRxTxPages) : 1u;
+            var rxtx = Value(node, "rxtx-pages") is { } rxtxItem ? (uint)yaml.Integer(rxtxItem, "rxtx-pages", 1, MapperOf(kind, personality).MaxRxTxPages) : 1u;
             var config = new PartitionConfig
             {
                 Name = name,
@@ -476,6 +476,10 @@ public static class PlatformFile
         private string Resolve(string relative) => Path.IsPathRooted(relative) ? relative : Path.Combine(directory, relative);
     }
 
+    /// <summary>How the manager that maps a partition's buffers answers: the hypervisor for a VM, the SPMC for an SP or the kernel.</summary>
+    private static Personality MapperOf(PartitionKind kind, Personality personality) =>
+        personality.For(kind == PartitionKind.Vm ? PersonalityRoles.Hypervisor : PersonalityRoles.Spmc);
+
     /// <summary>The checks that need the whole platform: roles and kinds, IDs, vCPUs, boot orders, memory.</summary>
     private sealed class Validation(PlatformYaml yaml, PlatformRoles roles, int pcpus, Personality personality)
     {
@@ -488,9 +492,10 @@ public static class PlatformFile
             {
                 CheckVcpus(draft);
                 CheckMemory(draft);
-                if (draft.Config.RxTxPages > personality.MaxRxTxPages)
+                var mapper = MapperOf(draft.Config.Kind, personality);
+                if (draft.Config.RxTxPages > mapper.MaxRxTxPages)
                 {
-                    throw yaml.Fail(draft.At("manifest"), $"partition '{draft.Name}' has {draft.Config.RxTxPages}-page RX/TX buffers; personality '{personality.Name}' maps at most {personality.MaxRxTxPages}");
+                    throw yaml.Fail(draft.At("manifest"), $"partition '{draft.Name}' has {draft.Config.RxTxPages}-page RX/TX buffers; personality '{personality.Name}' maps at most {mapper.MaxRxTxPages}");
                 }
             }
 

@@ -12,6 +12,10 @@ public class FastPathAllocationTests
     private const int Warmup = 2_000;
     private const int Measured = 50_000;
 
+    private static bool IsUnoptimized(System.Reflection.Assembly assembly) =>
+        assembly.GetCustomAttributes(typeof(System.Diagnostics.DebuggableAttribute), false)
+            .OfType<System.Diagnostics.DebuggableAttribute>().Any(static a => a.IsJITOptimizerDisabled);
+
     [Fact]
     public void FastCalls_FromAManagedVm_AllocateNothing()
     {
@@ -69,6 +73,10 @@ public class FastPathAllocationTests
 
         var platform = Rig.Run(new PlatformDescription { Pcpus = 1, Partitions = [vm, Rig.Sp("sp1", 0x8001, Rig.EchoSp)] }, trace: false);
         platform.Spmc!.CallsByFunction[(int)FfaFunction.MsgSendDirectResp - 0x60].ShouldBe(Warmup + Measured);
+
+        // A switching call suspends the endpoints' async methods; unoptimized (Debug) builds keep their state machines
+        // as classes, so only an optimized build can show zero (./test builds Release).
+        Assert.SkipWhen(IsUnoptimized(typeof(Rig).Assembly) || IsUnoptimized(typeof(Firmament.Ffa.Spmc).Assembly), "allocation-free switching holds for optimized builds only");
         allocated.ShouldBe(0);
     }
 }

@@ -27,7 +27,7 @@ public class PlatformFileErrorTests
         // top level
         { "nmae: x\npartitions:\n" + Vm + "\n", 1, "unknown key 'nmae' in the platform file (known: name, roles, personality, pcpus, seed, partitions)" },
         { "roles: hypervisor+kernel\npartitions:\n" + Vm + "\n", 1, "roles 'hypervisor+kernel' is not one of hypervisor+spmc, kernel+spmc, hypervisor" },
-        { "personality: linux\npartitions:\n" + Vm + "\n", 1, "unknown personality 'linux' (known: default, hafnium, xen)" },
+        { "personality: linux\npartitions:\n" + Vm + "\n", 1, "unknown personality 'linux' (known: default, hafnium, optee, el3-spmc, xen, pkvm)" },
         { "pcpus: 0\npartitions:\n" + Vm + "\n", 1, "pcpus 0 is out of range (1..64)" },
         { "pcpus: 65\npartitions:\n" + Vm + "\n", 1, "pcpus 65 is out of range (1..64)" },
         { "pcpus: \"2\"\npartitions:\n" + Vm + "\n", 1, "pcpus must be a number (decimal or 0x hex), not the string \"2\"" },
