@@ -51,7 +51,7 @@ public static class NormalWorld
             context.Log($"DIRECT_REQ2 to {sp.Id} service {sp.Uuid}: {v2.Status} [{Hex(v2[4])}, {Hex(v2[5])}, {Hex(v2[6])}]");
 
             var yielded = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(SecurePartitions.YieldFirst, 7, 0, 0, 0));
-            context.Log($"request that yields first: {yielded.Status}, answered after FFA_YIELD and FFA_RUN");
+            context.Log($"request that asks the SP to yield first: {yielded.Status} (the driver runs the SP again after any FFA_YIELD)");
 
             var text = "hello, secure world"u8.ToArray();
             var sent = await driver.Messaging.IndirectSendAsync(sp.Id, text);
