@@ -144,25 +144,12 @@ public readonly record struct FeaturesSuccess(bool Is64, uint Properties, uint P
 
     public static bool TryDecode(in RegisterFrame frame, out FeaturesSuccess value, out AbiViolation violation)
     {
-        value = default;
-        if (!SuccessCodec.TryBegin(frame, out var is64, out violation)
-            || !Wire.Word(frame, 2, 0, is64, out violation)
-            || !Wire.Word(frame, 3, 0, is64, out violation)
-            || !Wire.Unused(frame, 4, is64, out violation))
-        {
-            return false;
-        }
-
-        value = new FeaturesSuccess(is64, frame.W(2), frame.W(3));
-        return true;
+        var ok = SuccessCodec.TryTwoWords(frame, out var is64, out var w2, out var w3, out violation);
+        value = ok ? new FeaturesSuccess(is64, w2, w3) : default;
+        return ok;
     }
 
-    public void Encode(ref RegisterFrame frame)
-    {
-        Wire.Begin(ref frame, FfaFunction.Success, Is64);
-        frame[2] = Properties;
-        frame[3] = Properties2;
-    }
+    public void Encode(ref RegisterFrame frame) => SuccessCodec.EncodeTwoWords(ref frame, Is64, Properties, Properties2);
 }
 
 /// <summary>The success of FFA_ID_GET (the caller's own ID) and FFA_SPM_ID_GET (the SPMC's ID): w2 bits 15:0.</summary>
@@ -198,7 +185,7 @@ public readonly record struct IdGetSuccess(bool Is64, EndpointId Id) : IFfaMessa
 
 /// <summary>
 /// FFA_PARTITION_INFO_GET's success: w2 = the number of partitions, w3 = the size of each descriptor in the RX
-/// buffer (v1.1+; 0 with the count-only flag).
+/// buffer (v1.1+; Firmament reports it with the count-only flag too, Xen puts 0 there).
 /// </summary>
 public readonly record struct PartitionInfoGetSuccess(bool Is64, uint Count, uint DescriptorSize) : IFfaMessage<PartitionInfoGetSuccess>
 {
@@ -208,25 +195,12 @@ public readonly record struct PartitionInfoGetSuccess(bool Is64, uint Count, uin
 
     public static bool TryDecode(in RegisterFrame frame, out PartitionInfoGetSuccess value, out AbiViolation violation)
     {
-        value = default;
-        if (!SuccessCodec.TryBegin(frame, out var is64, out violation)
-            || !Wire.Word(frame, 2, 0, is64, out violation)
-            || !Wire.Word(frame, 3, 0, is64, out violation)
-            || !Wire.Unused(frame, 4, is64, out violation))
-        {
-            return false;
-        }
-
-        value = new PartitionInfoGetSuccess(is64, frame.W(2), frame.W(3));
-        return true;
+        var ok = SuccessCodec.TryTwoWords(frame, out var is64, out var w2, out var w3, out violation);
+        value = ok ? new PartitionInfoGetSuccess(is64, w2, w3) : default;
+        return ok;
     }
 
-    public void Encode(ref RegisterFrame frame)
-    {
-        Wire.Begin(ref frame, FfaFunction.Success, Is64);
-        frame[2] = Count;
-        frame[3] = DescriptorSize;
-    }
+    public void Encode(ref RegisterFrame frame) => SuccessCodec.EncodeTwoWords(ref frame, Is64, Count, DescriptorSize);
 }
 
 /// <summary>
@@ -465,6 +439,24 @@ internal static class SuccessCodec
     /// <summary>w0 is SUCCESS_32 or SUCCESS_64 and w1 (target info, unused by these views) is zero.</summary>
     public static bool TryBegin(in RegisterFrame frame, out bool is64, out AbiViolation violation) =>
         Wire.IsEither(frame, FfaFunction.Success, out is64, out violation) && Wire.Word(frame, 1, uint.MaxValue, is64, out violation);
+
+    /// <summary>A success that carries two 32-bit words, in w2 and w3, and nothing after them.</summary>
+    public static bool TryTwoWords(in RegisterFrame frame, out bool is64, out uint w2, out uint w3, out AbiViolation violation)
+    {
+        var ok = TryBegin(frame, out is64, out violation)
+            && Wire.Word(frame, 2, 0, is64, out violation)
+            && Wire.Word(frame, 3, 0, is64, out violation)
+            && Wire.Unused(frame, 4, is64, out violation);
+        (w2, w3) = ok ? (frame.W(2), frame.W(3)) : (0u, 0u);
+        return ok;
+    }
+
+    public static void EncodeTwoWords(ref RegisterFrame frame, bool is64, uint w2, uint w3)
+    {
+        Wire.Begin(ref frame, FfaFunction.Success, is64);
+        frame[2] = w2;
+        frame[3] = w3;
+    }
 }
 
 /// <summary>How the describer reads the returns.</summary>
