@@ -34,8 +34,11 @@ public sealed record Scenario
 /// <summary>One step, with the line it is written on.</summary>
 public abstract record ScenarioStep(int Line);
 
-/// <summary>A call made by <paramref name="By"/>'s vCPU <paramref name="Vcpu"/>, and what must come back.</summary>
-public sealed record CallStep(int Line, string By, ushort Vcpu, RegisterFrame Frame, Expectation Expect) : ScenarioStep(Line);
+/// <summary>
+/// A call made by <paramref name="By"/>'s vCPU <paramref name="Vcpu"/>, and what must come back. With
+/// <paramref name="OwnBuffers"/> (an FFA_RXTX_MAP that names no buffers), x1..x3 get the caller's own buffers at run time.
+/// </summary>
+public sealed record CallStep(int Line, string By, ushort Vcpu, RegisterFrame Frame, Expectation Expect, bool OwnBuffers = false) : ScenarioStep(Line);
 
 /// <summary>What a call that blocked (a direct request, MSG_WAIT, RUN) returned when the vCPU was resumed.</summary>
 public sealed record AwaitStep(int Line, string By, ushort Vcpu, Expectation Expect) : ScenarioStep(Line);

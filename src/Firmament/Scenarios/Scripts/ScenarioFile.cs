@@ -217,11 +217,10 @@ public static class ScenarioFile
                 throw yaml.Fail(map, reason);
             }
 
-            if (function == FfaFunction.RxTxMap && !fields.Exists(static f => f.Item1 is "tx_address" or "rx_address" or "page_count"))
-            {
-                // Filled in at run time with the buffers the platform placed for the caller.
-                frame[1] = frame[2] = frame[3] = BuffersPlaceholder;
-            }
+            // An RXTX_MAP that names no buffer, by field or raw register, maps the ones the platform placed for the caller.
+            var ownBuffers = function == FfaFunction.RxTxMap
+                && !fields.Exists(static f => f.Item1 is "tx_address" or "rx_address" or "page_count")
+                && !raw.Exists(static r => r.Register is 1 or 2 or 3);
 
             if (SubValue(map, "uuid") is { } uuidItem)
             {
@@ -263,7 +262,7 @@ public static class ScenarioFile
                 frame[register] = registerValue;
             }
 
-            return new CallStep(map.Line, by, vcpu, frame, Expect(map));
+            return new CallStep(map.Line, by, vcpu, frame, Expect(map), ownBuffers);
         }
 
         private AwaitStep Await(YamlMap map, YamlItem value)
@@ -753,7 +752,4 @@ public static class ScenarioFile
                 : null;
         }
     }
-
-    /// <summary>The value RXTX_MAP's registers hold until the runner puts the caller's own buffers there.</summary>
-    internal const ulong BuffersPlaceholder = 0xFFFF_FFFF_FFFF_FFF0;
 }

@@ -125,7 +125,7 @@ public static class ScenarioRunner
             }
 
             var frame = call.Frame;
-            if (frame[1] == ScenarioFile.BuffersPlaceholder)
+            if (call.OwnBuffers)
             {
                 var buffers = platform.BuffersOf(platform[call.By].Id);
                 (frame[1], frame[2], frame[3]) = (buffers.Tx, buffers.Rx, buffers.Pages);
