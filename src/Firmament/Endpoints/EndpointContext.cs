@@ -27,6 +27,9 @@ public sealed class EndpointContext(IConduit conduit, AddressSpace memory, VcpuI
     /// <summary>A line of console output from the endpoint (what FFA_CONSOLE_LOG or a UART would carry).</summary>
     public void Log(string line) => LogSink?.Invoke(this, line);
 
+    /// <summary>The vCPU's interrupt controller (handlers, WFI), when the code runs where it has one (managed code does).</summary>
+    public ICpuInterrupts? Interrupts => Conduit as ICpuInterrupts;
+
     /// <summary>Shorthand for <c>Conduit.CallAsync</c>.</summary>
     public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame) => Conduit.CallAsync(frame);
 

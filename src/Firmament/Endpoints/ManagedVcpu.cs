@@ -10,8 +10,9 @@ namespace Firmament.Endpoints;
 /// ValueTask backed by this object, whose continuation the scheduler invokes from its loop when it resumes the vCPU.
 /// One reusable source per vCPU, scheduling flags ignored: no Task, no thread pool, no captured context.
 /// </summary>
-public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<RegisterFrame>, IValueTaskSource
+public sealed class ManagedVcpu : IVcpuBackend, IConduit, ICpuInterrupts, IValueTaskSource<RegisterFrame>, IValueTaskSource
 {
+    private readonly Dictionary<int, InterruptHandler> _handlers = [];
     private readonly Scheduler _scheduler;
     private readonly EndpointProgram _code;
     private Func<Vcpu, EndpointContext>? _contextFactory;
@@ -23,6 +24,16 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
     private bool _hasResult;
     private bool _started;
     private Task? _program;
+
+    // Taking an interrupt at a call boundary: the code's own continuation, token and answer wait here while the
+    // handlers run (their calls use the same source), and are restored when the last handler returns.
+    private bool _interruptOwed;
+    private bool _inHandler;
+    private bool _inWfi;
+    private Action<object?>? _codeContinuation;
+    private object? _codeContinuationState;
+    private short _codeToken;
+    private RegisterFrame _codeResult;
 
     public ManagedVcpu(Scheduler scheduler, EndpointProgram program)
     {
@@ -53,11 +64,25 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
             return;
         }
 
+        var state = _continuationState;
         _continuation = null;
+        if (_interruptOwed)
+        {
+            _interruptOwed = false;
+            TakeInterrupts(continuation, state, _codeResult);
+            return;
+        }
+
         _registers = vcpu.Result;
-        _hasResult = true;
         _scheduler.OnReturn(vcpu, _registers);
-        continuation(_continuationState);
+        if (TakesInterrupt(vcpu))
+        {
+            TakeInterrupts(continuation, state, _registers);
+            return;
+        }
+
+        _hasResult = true;
+        continuation(state);
     }
 
     public ref RegisterFrame Registers => ref _registers;
@@ -76,7 +101,15 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
             if (!_scheduler.YieldAfterCompletedCall(vcpu, _registers))
             {
                 _scheduler.OnReturn(vcpu, _registers);
-                return default;
+                if (!vcpu.Interrupts.AnyPending || !TakesInterrupt(vcpu))
+                {
+                    return default;
+                }
+
+                // An interrupt is taken at this boundary: from the scheduler's loop, with the answer kept for after.
+                _codeResult = _registers;
+                _interruptOwed = true;
+                _scheduler.ContinueLater(vcpu, _registers);
             }
         }
         else
@@ -118,6 +151,123 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IValueTaskSource<Regis
         // Flags ignored on purpose: the scheduler's loop is the only place continuations run.
         _continuation = continuation;
         _continuationState = state;
+    }
+
+    public void Handle(int intid, InterruptHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        _handlers[intid] = handler;
+        _vcpu!.Interrupts.Enable(intid);
+    }
+
+    public void Release(int intid)
+    {
+        _handlers.Remove(intid);
+        _vcpu!.Interrupts.Disable(intid);
+    }
+
+    public InterruptHandler? HandlerOf(int intid) => _handlers.GetValueOrDefault(intid);
+
+    public bool IsPending(int intid) => _vcpu!.Interrupts.IsPending(intid);
+
+    public bool EndOfInterrupt(int intid) => _vcpu!.Interrupts.EndOfInterrupt(intid);
+
+    public ValueTask WaitForInterruptAsync()
+    {
+        var vcpu = _vcpu!;
+        _hasResult = false;
+        _codeResult = _registers;
+        if (NextHandled(vcpu) >= 0)
+        {
+            _interruptOwed = true;
+            _scheduler.ContinueLater(vcpu, _registers);
+        }
+        else
+        {
+            // WFI: off the pCPU until an enabled interrupt is signalled.
+            _inWfi = true;
+            vcpu.Interrupts.Signalled ??= _ => Wake();
+            _scheduler.Hold(vcpu);
+        }
+
+        return new ValueTask(this, ++_token);
+    }
+
+    private void Wake()
+    {
+        var vcpu = _vcpu!;
+        if (!_inWfi || vcpu.State != VcpuState.Held)
+        {
+            return;
+        }
+
+        _inWfi = false;
+        _interruptOwed = true;
+        var home = _scheduler.Pcpus[Math.Max(vcpu.HomePcpu, 0) % _scheduler.Pcpus.Count];
+        _scheduler.Ready(vcpu, _codeResult, vcpu.Pcpu ?? home);
+    }
+
+    /// <summary>Whether an interrupt with a handler is to be taken now (not while a handler runs: handlers do not nest).</summary>
+    private bool TakesInterrupt(Vcpu vcpu) => !_inHandler && _handlers.Count != 0 && NextHandled(vcpu) >= 0;
+
+    /// <summary>The lowest-numbered deliverable interrupt that has a handler, or −1 (others wait for the code to take them).</summary>
+    private int NextHandled(Vcpu vcpu)
+    {
+        var next = -1;
+        if (!vcpu.Interrupts.AnyPending)
+        {
+            return next;
+        }
+
+        foreach (var intid in _handlers.Keys)
+        {
+            if ((next < 0 || intid < next) && vcpu.Interrupts.IsDeliverable(intid))
+            {
+                next = intid;
+            }
+        }
+
+        return next;
+    }
+
+    /// <summary>Runs the handlers for every deliverable interrupt, then gives the code <paramref name="result"/> through its continuation.</summary>
+    private void TakeInterrupts(Action<object?> continuation, object? state, in RegisterFrame result)
+    {
+        _codeContinuation = continuation;
+        _codeContinuationState = state;
+        _codeToken = _token;
+        _codeResult = result;
+        _inHandler = true;
+        _ = RunHandlersAsync();
+    }
+
+    private async Task RunHandlersAsync()
+    {
+        var vcpu = _vcpu!;
+        try
+        {
+            for (var intid = NextHandled(vcpu); intid >= 0; intid = NextHandled(vcpu))
+            {
+                vcpu.Interrupts.Acknowledge(intid);
+                await _handlers[intid](intid).ConfigureAwait(false);
+                vcpu.Interrupts.EndOfInterrupt(intid);
+            }
+        }
+#pragma warning disable CA1031 // A faulting handler is a faulting endpoint: contained like any other fault.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Stop(vcpu, $"managed exception in interrupt handler {e.GetType().Name}: {e.Message}");
+            return;
+        }
+
+        _inHandler = false;
+        var continuation = _codeContinuation!;
+        _codeContinuation = null;
+        _token = _codeToken;
+        _registers = _codeResult;
+        _hasResult = true;
+        continuation(_codeContinuationState);
     }
 
     /// <summary>Whether the program has ended (returned or faulted).</summary>

@@ -20,6 +20,11 @@ public abstract partial class PartitionManager
     /// <summary>FFA_RUN for an endpoint this manager does not own (the hypervisor forwards SP targets).</summary>
     protected virtual CallOutcome ForwardRun(in FfaCaller caller, ref RegisterFrame frame) => Fail(ref frame, FfaError.InvalidParameters);
 
+    /// <summary>A vCPU of this manager is about to be given the CPU (RUN, a direct request): the SPMC raises a pending NPI here.</summary>
+    protected virtual void BeforeEntering(FfaVcpu vcpu)
+    {
+    }
+
     /// <summary>A boot vCPU finished its initialisation on <paramref name="pcpu"/>: the role decides what boots next.</summary>
     protected virtual void BootStepDone(Pcpu pcpu)
     {
@@ -106,6 +111,11 @@ public abstract partial class PartitionManager
         }
 
         var runnee = (FfaVcpu)partition.Vcpus[target.Vcpu].Owner!;
+        if (runnee.Vcpu.State is VcpuState.Preempted or VcpuState.Waiting)
+        {
+            BeforeEntering(runnee);
+        }
+
         RegisterFrame entry;
         switch (runnee.Vcpu.State)
         {
@@ -175,7 +185,7 @@ public abstract partial class PartitionManager
     /// What a waiting vCPU's MSG_WAIT returns when it is given cycles: FFA_INTERRUPT with the interrupt ID when a
     /// virtual interrupt is pending for it, else the FFA_RUN frame itself.
     /// </summary>
-    private static RegisterFrame WakeFrame(FfaVcpu vcpu, in RegisterFrame run)
+    protected static RegisterFrame WakeFrame(FfaVcpu vcpu, in RegisterFrame run)
     {
         var interrupts = vcpu.Vcpu.Interrupts;
         if (interrupts.HasDeliverable)

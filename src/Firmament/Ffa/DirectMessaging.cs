@@ -134,6 +134,7 @@ public abstract partial class PartitionManager
         receiverVcpu.RequestFrom = sender;
         receiverVcpu.RequestIsV2 = version2;
         receiverVcpu.RequestIsFramework = framework;
+        BeforeEntering(receiverVcpu);
         Scheduler.Park(caller.Vcpu, VcpuState.Blocked);
         Scheduler.SwitchTo(pcpu, receiverVcpu.Vcpu, frame);
         return CallOutcome.Blocked;

@@ -13,9 +13,11 @@ namespace Firmament.Ffa;
 /// (mapped at the SPMC with the endpoint RX/TX descriptor, acquired before the hypervisor writes into them,
 /// released when the VM releases them). At boot it negotiates v1.2 with the SPMC, maps its own buffers, learns the
 /// SPs with PARTITION_INFO_GET, tells subscribed SPs about each VM (VM created), then starts the VMs.
-/// Not yet: notifications, memory sharing, Gunyah calls (NOT_SUPPORTED).
+/// Notifications: VM-to-VM ones are bound and delivered here (Hypervisor.Notifications.cs), the rest are the SPMC's;
+/// the SRI from the secure side is drained here and turned into NPIs for VMs.
+/// Not yet: memory sharing, Gunyah calls (NOT_SUPPORTED).
 /// </summary>
-public sealed class Hypervisor : PartitionManager, INormalWorld
+public sealed partial class Hypervisor : PartitionManager, INormalWorld
 {
     private readonly Spmc? _spmc;
     private readonly AddressSpace _ownMemory;
@@ -68,6 +70,7 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
             LearnSecurePartitions();
             var id = Call(RegisterFrame.Of(FfaFunctions.Id32(FfaFunction.SpmIdGet)));
             _spmcId = new EndpointId((ushort)id.X2);
+            CreateNotificationBitmaps();
             foreach (var vm in Partitions)
             {
                 foreach (var sp in Subscribers(PartitionProperties.InformedOfVmCreation))
@@ -105,6 +108,7 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
             Scheduler.Stop(vcpu, VcpuState.Off);
         }
 
+        ReleaseNotifications(vm);
         var endpoint = Endpoints[id];
         if (endpoint.Mailbox.IsMapped)
         {
@@ -138,7 +142,7 @@ public sealed class Hypervisor : PartitionManager, INormalWorld
     /// SPM_ID_GET to name, so FEATURES says so too.
     /// </summary>
     protected override bool Offers(FfaFunction function, bool is64, in FfaCaller caller) =>
-        function != FfaFunction.RxAcquire && (function != FfaFunction.SpmIdGet || _spmc is not null);
+        function != FfaFunction.RxAcquire && (function != FfaFunction.SpmIdGet || _spmc is not null) && OffersNotification(function, caller);
 
     protected override IEnumerable<PartitionInfo> DiscoverablePartitions(in FfaCaller caller) =>
         Partitions.SelectMany(static p => PartitionInfos.For(p.Config)).Concat(_secure);

@@ -11,4 +11,10 @@ namespace Firmament.Ffa;
 public interface INormalWorld
 {
     void ReturnFromSecure(Vcpu vcpu, Pcpu pcpu, in RegisterFrame frame);
+
+    /// <summary>
+    /// The Schedule Receiver Interrupt, a physical non-secure SGI, fired on <paramref name="pcpu"/>: some endpoint has
+    /// notifications pending and needs cycles. The normal world's scheduler (the hypervisor, or the kernel) handles it.
+    /// </summary>
+    void ScheduleReceiverInterrupt(Pcpu pcpu);
 }

@@ -118,7 +118,9 @@ public abstract partial class PartitionManager
             receiver.HypervisorFrameworkPending |= RxBufferFull;
         }
 
-        return Succeed(ref frame);
+        Succeed(ref frame);
+        FrameworkNotificationPending(caller, receiver, (call.Flags & MsgSend2Flags.DelaySri) != 0);
+        return CallOutcome.Completed;
     }
 
     /// <summary>Framework notification bit 0: the RX buffer holds a message.</summary>

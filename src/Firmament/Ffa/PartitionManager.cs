@@ -1,6 +1,7 @@
 using Firmament.Abi;
 using Firmament.Abi.Ffa;
 using Firmament.Abi.Ffa.Calls;
+using Firmament.Abi.Ffa.Descriptors;
 using Firmament.Machine;
 
 namespace Firmament.Ffa;
@@ -45,6 +46,7 @@ public abstract partial class PartitionManager : ICallHandler
         RegisterDirectMessaging();
         RegisterIndirectMessaging();
         RegisterCpuCycles();
+        RegisterNotifications();
     }
 
     /// <summary>A handler for one ABI: the caller, and the frame it passed (which the handler turns into the return).</summary>
@@ -91,8 +93,16 @@ public abstract partial class PartitionManager : ICallHandler
         var partition = new Partition(config, memory);
         Partitions.Add(partition);
         Endpoints.Add(config.Id, new FfaEndpoint(config.Id, partition, config.Version));
+        if (ReceivesNotifications(config))
+        {
+            AddReceiver(config.Id, config.VcpuCount);
+        }
+
         return partition;
     }
+
+    /// <summary>Whether a partition of this manager's world can receive notifications (SPs: their manifest says so).</summary>
+    protected virtual bool ReceivesNotifications(PartitionConfig config) => config.Has(PartitionProperties.ReceivesNotifications);
 
     /// <summary>Makes <paramref name="vcpu"/> one of <paramref name="partition"/>'s vCPUs, served by this manager.</summary>
     public void AttachVcpu(Partition partition, Vcpu vcpu)

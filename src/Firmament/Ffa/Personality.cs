@@ -102,11 +102,42 @@ public sealed record Personality
     /// </summary>
     public FfaError RegsTagOnFirstCall { get; init; } = FfaError.Retry;
 
+    /// <summary>
+    /// What a per-vCPU BIND or SET gets where per-vCPU notifications are not offered: null to serve them (the spec),
+    /// INVALID_PARAMETERS (Hafnium ≥ 2.14, "only global notifications"), DENIED (OP-TEE, Xen). Read in
+    /// <c>Notifications.cs</c>.
+    /// </summary>
+    public FfaError? PerVcpuNotifications { get; init; }
+
+    /// <summary>
+    /// Notifications between two VMs, bound and delivered by the hypervisor (Hafnium, Xen with CONFIG_FFA_VM_TO_VM), or
+    /// NOT_SUPPORTED (Xen's default). Read in <c>Notifications.cs</c>.
+    /// </summary>
+    public bool NotificationsBetweenVms { get; init; } = true;
+
+    /// <summary>The Notification Pending Interrupt's ID, as FEATURES(NPI) reports it (Hafnium: 5; Xen gives guests 8).</summary>
+    public uint NotificationPendingInterrupt { get; init; } = 5;
+
+    /// <summary>The Schedule Receiver Interrupt's ID, as FEATURES(SRI) reports it (Hafnium: SGI 8; Xen gives guests 9).</summary>
+    public uint ScheduleReceiverInterrupt { get; init; } = 8;
+
+    /// <summary>
+    /// INFO_GET from a guest is answered with a list of its own (its ID when something is pending for it, else NO_DATA)
+    /// and every guest is told an SRI ID that is never raised (Xen); otherwise only the primary scheduler VM may call it
+    /// and gets the SPs that need cycles (Hafnium). Read in <c>Hypervisor.Notifications.cs</c>.
+    /// </summary>
+    public bool GuestInfoGetIsSynthesized { get; init; }
+
     /// <summary>The spec, and Hafnium where the spec is silent.</summary>
     public static Personality Default { get; } = new() { Name = "default" };
 
     /// <summary>Hafnium as it answers today, as SPMC and as hypervisor (newer-minor VERSION refused).</summary>
-    public static Personality Hafnium { get; } = Default with { Name = "hafnium", RejectNewerMinorVersion = true };
+    public static Personality Hafnium { get; } = Default with
+    {
+        Name = "hafnium",
+        RejectNewerMinorVersion = true,
+        PerVcpuNotifications = FfaError.InvalidParameters,
+    };
 
     /// <summary>
     /// OP-TEE as an S-EL1 SPMC (CFG_CORE_SEL1_SPMC). The feature matrix marks PARTITION_INFO_GET_REGS, MSG_SEND2 and
@@ -116,6 +147,7 @@ public sealed record Personality
     {
         Name = "optee",
         Roles = PersonalityRoles.Spmc,
+        PerVcpuNotifications = FfaError.Denied,
         Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield)],
     };
 
@@ -127,7 +159,7 @@ public sealed record Personality
     {
         Name = "el3-spmc",
         Roles = PersonalityRoles.Spmc,
-        Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield)],
+        Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield), .. AllNotificationAbis],
     };
 
     /// <summary>
@@ -144,6 +176,11 @@ public sealed record Personality
         DirectRequestsBetweenVms = false,
         IndirectMessagesBetweenVms = false,
         RegsTagOnFirstCall = FfaError.InvalidParameters,
+        PerVcpuNotifications = FfaError.Denied,
+        NotificationsBetweenVms = false,
+        NotificationPendingInterrupt = 8,
+        ScheduleReceiverInterrupt = 9,
+        GuestInfoGetIsSynthesized = true,
         Withheld =
         [
             new(FfaFunction.MsgWait), new(FfaFunction.Yield), new(FfaFunction.MsgSendDirectResp), new(FfaFunction.MsgSendDirectResp2),
@@ -166,9 +203,20 @@ public sealed record Personality
         Withheld =
         [
             new(FfaFunction.MsgWait), new(FfaFunction.RxTxMap, CallConventions.Smc32), new(FfaFunction.MsgSendDirectResp, CallConventions.Smc32),
-            new(FfaFunction.MsgSendDirectResp2), new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2),
+            new(FfaFunction.MsgSendDirectResp2), new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), .. GuestNotificationAbis,
         ],
     };
+
+    /// <summary>The seven notification ABIs, for an SPMC that has none (TF-A's EL3 SPMC).</summary>
+    private static WithheldFunction[] AllNotificationAbis =>
+        [new(FfaFunction.NotificationBitmapCreate), new(FfaFunction.NotificationBitmapDestroy), .. GuestNotificationAbis];
+
+    /// <summary>The notification ABIs a guest could otherwise call (bitmaps are the hypervisor's own), for pKVM's proxy.</summary>
+    private static WithheldFunction[] GuestNotificationAbis =>
+    [
+        new(FfaFunction.NotificationBind), new(FfaFunction.NotificationUnbind), new(FfaFunction.NotificationSet),
+        new(FfaFunction.NotificationGet), new(FfaFunction.NotificationInfoGet),
+    ];
 
     public static IReadOnlyList<Personality> All { get; } = [Default, Hafnium, OpTee, El3Spmc, Xen, Pkvm];
 

@@ -129,7 +129,7 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.InvalidParameters);
         }
 
-        if (!endpoint.Mailbox.IsMapped)
+        if (!endpoint.Mailbox.IsMapped || RxFullPending(caller, endpoint))
         {
             return Fail(ref frame, FfaError.Denied);
         }

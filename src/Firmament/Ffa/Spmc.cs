@@ -10,14 +10,17 @@ namespace Firmament.Ffa;
 /// The secure partition manager: owns the SPs (the secure virtual FF-A instance) and serves the normal world through
 /// one port (the physical instance), where the caller is endpoint 0 — the hypervisor, speaking for its VMs where an
 /// ABI lets it name one, or the OS kernel when there is no hypervisor.
-/// What it does not do yet: notifications (FEATURES reports none), memory sharing, secure interrupts other than a
-/// pending virtual interrupt delivered on the next FFA_RUN.
+/// Notifications: it keeps the SPs' bindings and the VMs' bindings to SPs (bitmaps the hypervisor, or the kernel for
+/// itself, creates), raises the SRI toward the normal world and the NPI in SPs.
+/// What it does not do yet: memory sharing, managed exit, secure interrupts other than a pending virtual interrupt
+/// delivered on the next FFA_RUN.
 /// </summary>
 public sealed class Spmc : PartitionManager
 {
     private readonly FfaEndpoint _normalWorld;
     private readonly Dictionary<int, Queue<FfaVcpu>> _bootQueues = [];
     private readonly HashSet<int> _preemptPending = [];
+    private readonly HashSet<int> _delayedSri = [];
 
     public Spmc(Scheduler scheduler, PhysicalMemory memory, Personality personality, AddressSpace normalWorldMemory)
         : base(scheduler, memory, personality, PersonalityRoles.Spmc)
@@ -119,8 +122,86 @@ public sealed class Spmc : PartitionManager
             throw new InvalidOperationException("the SPMC has no normal world to return to");
         }
 
+        // A delayed SRI fires at the world switch back to the normal world (Hafnium's sri_trigger_if_delayed).
+        if (_delayedSri.Remove(pcpu.Index))
+        {
+            RaiseScheduleReceiverInterrupt(pcpu);
+        }
+
         NormalWorld.ReturnFromSecure(vcpu, pcpu, answer);
     }
+
+    /// <summary>The SPs (and VMs the hypervisor made bitmaps for) that can receive notifications, with their state.</summary>
+    protected override bool SenderExists(EndpointId sender) => !sender.IsSecure || base.SenderExists(sender);
+
+    /// <summary>
+    /// Something became pending: the normal world's scheduler is told with the SRI, now or (an SP's delay-SRI flag) at
+    /// the next switch to the normal world on this pCPU; an SP receiver busy on a vCPU gets the NPI there at once,
+    /// otherwise when it is next given cycles (<see cref="BeforeEntering"/>).
+    /// </summary>
+    protected override void NotificationsPending(in FfaCaller caller, NotificationReceiver receiver, int? vcpu, bool delaySri)
+    {
+        if (LocalPartition(receiver.Id) is { } sp)
+        {
+            foreach (var v in sp.Vcpus)
+            {
+                var record = (FfaVcpu)v.Owner!;
+                if ((vcpu is null || vcpu == record.Index) && v.State is VcpuState.Running or VcpuState.Blocked)
+                {
+                    RaiseNpi(record, receiver);
+                    break;
+                }
+            }
+        }
+
+        var pcpu = caller.Vcpu.Pcpu ?? Scheduler.Pcpus[0];
+        if (delaySri)
+        {
+            _delayedSri.Add(pcpu.Index);
+        }
+        else
+        {
+            RaiseScheduleReceiverInterrupt(pcpu);
+        }
+    }
+
+    /// <summary>An SP vCPU is about to run: the NPI is made pending for it if its partition has notifications it has not been told of.</summary>
+    protected override void BeforeEntering(FfaVcpu vcpu)
+    {
+        if (NotificationsOf(vcpu.Endpoint.Id) is { } receiver
+            && ((!receiver.InterruptRaised && AnythingPending(receiver)) || (vcpu.Index < receiver.VcpuCount && receiver.VcpuPending(vcpu.Index))))
+        {
+            RaiseNpi(vcpu, receiver);
+        }
+    }
+
+    private void RaiseNpi(FfaVcpu vcpu, NotificationReceiver receiver)
+    {
+        receiver.InterruptRaised = true;
+        var intid = (int)Personality.NotificationPendingInterrupt;
+        if (vcpu.Vcpu.Interrupts.SetPending(intid))
+        {
+            TraceInterrupt(vcpu.Vcpu, intid);
+        }
+    }
+
+    private void RaiseScheduleReceiverInterrupt(Pcpu pcpu)
+    {
+        if (NormalWorld is { } normalWorld)
+        {
+            normalWorld.ScheduleReceiverInterrupt(pcpu);
+        }
+    }
+
+    /// <summary>NPI to SPs (the secure virtual instance), SRI to the normal world (the physical instance); no managed exit here.</summary>
+    protected override uint? FeatureInterruptId(FfaFeature feature, in FfaCaller caller) => feature switch
+    {
+        FfaFeature.NotificationPendingInterrupt when !caller.FromOtherWorld && Serves(FfaFunction.NotificationGet, false, caller) =>
+            Personality.NotificationPendingInterrupt,
+        FfaFeature.ScheduleReceiverInterrupt when caller.FromOtherWorld && Serves(FfaFunction.NotificationInfoGet, true, caller) =>
+            Personality.ScheduleReceiverInterrupt,
+        _ => null,
+    };
 
     protected override void BootStepDone(Pcpu pcpu)
     {
@@ -151,8 +232,10 @@ public sealed class Spmc : PartitionManager
             return function is not (FfaFunction.MsgWait or FfaFunction.Yield or FfaFunction.MsgSendDirectResp or FfaFunction.MsgSendDirectResp2);
         }
 
-        // SPs do not schedule others with RUN, and RX_ACQUIRE is the hypervisor's.
-        return function is not (FfaFunction.Run or FfaFunction.RxAcquire);
+        // SPs do not schedule others with RUN, RX_ACQUIRE is the hypervisor's, and bitmaps and INFO_GET are for the
+        // normal world's scheduler.
+        return function is not (FfaFunction.Run or FfaFunction.RxAcquire or FfaFunction.NotificationBitmapCreate
+            or FfaFunction.NotificationBitmapDestroy or FfaFunction.NotificationInfoGet);
     }
 
     protected override IEnumerable<PartitionInfo> DiscoverablePartitions(in FfaCaller caller) =>

@@ -35,6 +35,7 @@ public sealed class VirtualCpuInterface
     private readonly ulong[] _enabled = new ulong[Words];
     private readonly ulong[] _pending = new ulong[Words];
     private readonly ulong[] _active = new ulong[Words];
+    private int _pendingCount;
 
     /// <summary>Raised when an enabled interrupt becomes pending (so a waiting vCPU can be woken).</summary>
     public Action<int>? Signalled { get; set; }
@@ -65,6 +66,7 @@ public sealed class VirtualCpuInterface
         }
 
         Set(_pending, intid);
+        _pendingCount++;
         if (Has(_enabled, intid))
         {
             Signalled?.Invoke(intid);
@@ -73,10 +75,20 @@ public sealed class VirtualCpuInterface
         return true;
     }
 
-    public void ClearPending(int intid) => Clear(_pending, intid);
+    public void ClearPending(int intid)
+    {
+        if (Has(_pending, intid))
+        {
+            Clear(_pending, intid);
+            _pendingCount--;
+        }
+    }
+
+    /// <summary>Whether any interrupt is pending (enabled or not): the one-load check on every call return.</summary>
+    public bool AnyPending => _pendingCount != 0;
 
     /// <summary>Whether an enabled, pending, not active interrupt is waiting to be taken.</summary>
-    public bool HasDeliverable => FindDeliverable() != InterruptIds.Spurious;
+    public bool HasDeliverable => _pendingCount != 0 && FindDeliverable() != InterruptIds.Spurious;
 
     /// <summary>Takes the highest-priority deliverable interrupt: pending → active. <see cref="InterruptIds.Spurious"/> if none.</summary>
     public int Acknowledge()
@@ -85,10 +97,28 @@ public sealed class VirtualCpuInterface
         if (intid != InterruptIds.Spurious)
         {
             Clear(_pending, intid);
+            _pendingCount--;
             Set(_active, intid);
         }
 
         return intid;
+    }
+
+    /// <summary>Whether this interrupt is enabled, pending and not active: it would be taken.</summary>
+    public bool IsDeliverable(int intid) => Has(_pending, intid) && Has(_enabled, intid) && !Has(_active, intid);
+
+    /// <summary>Takes one particular deliverable interrupt: pending → active. False if it is not deliverable.</summary>
+    public bool Acknowledge(int intid)
+    {
+        if (!IsDeliverable(intid))
+        {
+            return false;
+        }
+
+        Clear(_pending, intid);
+        _pendingCount--;
+        Set(_active, intid);
+        return true;
     }
 
     /// <summary>End of interrupt: active → inactive. False if it was not active.</summary>

@@ -97,6 +97,11 @@ public sealed class Scheduler
         }
 
         SetState(vcpu, VcpuState.Ready);
+        if (!vcpu.Online)
+        {
+            return; // kept ready with its result until it comes online
+        }
+
         if (pcpu.Current is null)
         {
             Give(pcpu, vcpu);
@@ -125,8 +130,57 @@ public sealed class Scheduler
         }
 
         SetState(next, VcpuState.Ready);
+        if (!next.Online)
+        {
+            return; // the pCPU moves on when its current owner parks (AfterBlockedCall)
+        }
+
         Give(pcpu, next);
     }
+
+    /// <summary>
+    /// Takes a vCPU offline or brings it back (PSCI CPU_OFF / CPU_ON as the platform sees it, or injected as a fault):
+    /// offline, it leaves its pCPU (which moves on) but keeps its state and whatever result it is owed; online again,
+    /// a ready vCPU queues for its pCPU. A running vCPU goes offline when it next parks.
+    /// </summary>
+    public void SetOnline(Vcpu vcpu, bool online)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        if (vcpu.Online == online)
+        {
+            return;
+        }
+
+        vcpu.Online = online;
+        if (Trace.Enabled)
+        {
+            var at = vcpu.Pcpu;
+            Trace.Record(at?.Time ?? Now, at?.Index ?? -1, vcpu.Id, TraceKind.Log, text: online ? "vCPU online" : "vCPU offline");
+        }
+
+        var pcpu = vcpu.Pcpu;
+        if (vcpu.State != VcpuState.Ready || pcpu is null)
+        {
+            return;
+        }
+
+        if (online)
+        {
+            Ready(vcpu, vcpu.Result, pcpu);
+            return;
+        }
+
+        pcpu.Remove(vcpu);
+        if (ReferenceEquals(pcpu.Current, vcpu))
+        {
+            pcpu.Current = null;
+            if (pcpu.TryDequeue(out var next))
+            {
+                Give(pcpu, next);
+            }
+        }
+    }
+
 
     /// <summary>Parks a vCPU in a state that waits for something (Waiting, Blocked, Preempted, Off, Aborted).</summary>
     public void Park(Vcpu vcpu, VcpuState state)
@@ -223,6 +277,17 @@ public sealed class Scheduler
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Stops the running vCPU at this call boundary and leaves it Ready on its pCPU with <paramref name="result"/>: it
+    /// is resumed from the scheduler's loop (an interrupt taken at the boundary runs from there, not on this stack).
+    /// </summary>
+    public void ContinueLater(Vcpu vcpu, in RegisterFrame result)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        vcpu.Result = result;
+        SetState(vcpu, VcpuState.Ready);
     }
 
     /// <summary>After a call that blocked its caller: a pCPU nobody was switched onto takes its next queued vCPU.</summary>

@@ -101,6 +101,12 @@ public sealed class Vcpu
     /// <summary>The pCPU it last ran on or is queued for.</summary>
     public Pcpu? Pcpu { get; internal set; }
 
+    /// <summary>
+    /// Powered on (PSCI CPU_ON): an offline vCPU keeps its state and any result it is owed, but is not scheduled, and
+    /// interrupt injection skips it. See <see cref="Scheduler.SetOnline"/>.
+    /// </summary>
+    public bool Online { get; internal set; } = true;
+
     /// <summary>Its virtual interrupt interface.</summary>
     public VirtualCpuInterface Interrupts { get; } = new();
 

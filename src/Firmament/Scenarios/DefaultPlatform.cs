@@ -52,7 +52,7 @@ public static class DefaultPlatform
                 VcpuCount = 2,
                 Properties = PartitionProperties.ReceivesDirectRequests | PartitionProperties.SendsDirectRequests
                     | PartitionProperties.SupportsIndirectMessages | PartitionProperties.ReceivesDirectRequests2
-                    | PartitionProperties.InformedOfVmCreation | PartitionProperties.AArch64,
+                    | PartitionProperties.InformedOfVmCreation | PartitionProperties.ReceivesNotifications | PartitionProperties.AArch64,
                 Program = SecurePartitions.Echo,
                 ProgramName = "echo",
             },

@@ -249,7 +249,7 @@ public sealed class Platform
                 Hypervisor!.AttachVcpu(partition, vcpu);
                 break;
             default:
-                vcpu.Handler = Kernel!;
+                Kernel!.Attach(vcpu);
                 partition.Vcpus.Add(vcpu);
                 break;
         }

@@ -153,7 +153,7 @@ public class DiscoveryTests
     [InlineData(0x840000FFu)] // not a function
     [InlineData(0x84000084u)] // RX_ACQUIRE: the hypervisor's own, hidden from VMs
     [InlineData(0xC4000063u)] // VERSION has no SMC64 ID
-    [InlineData(0x00000001u)] // NPI: not offered until notifications exist
+    [InlineData(0x00000003u)] // MEI: managed exit is not built
     public void Features_ForWhatIsNotOffered_IsNotSupported(uint query)
     {
         var (_, answers) = RunVm(async (c, a) => a.Add(await c.Call(Rig.Id32(FfaFunction.Features), query)));

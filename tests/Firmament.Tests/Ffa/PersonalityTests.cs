@@ -302,6 +302,19 @@ public class PersonalityTests
                 await c.Call(Rig.Id32(FfaFunction.MsgWait));
             }
         };
+        var function = (FfaFunction)(id & 0xFF);
+        if (role == PersonalityRoles.Spmc && function is FfaFunction.NotificationBitmapCreate or FfaFunction.NotificationBitmapDestroy or FfaFunction.NotificationInfoGet)
+        {
+            // The normal world's physical instance is the only caller of these at the SPMC: the kernel asks.
+            Run(personality, p => [Rig.Kernel(async c =>
+            {
+                await c.CallAsync(Version(FfaVersion.V1_2));
+                features = await c.CallAsync(Features(id));
+                answer = await Checked(c, p, frame, changes);
+            }), Rig.Sp("sp1", 0x8001, Rig.EchoSp)], PlatformRoles.KernelAndSpmc);
+            return (features, answer, changes);
+        }
+
         Run(personality, p => role == PersonalityRoles.Spmc
             ? [Rig.Sp("sp1", 0x8001, program(p))]
             : [Rig.Vm("vm1", 1, program(p)), Rig.Sp("sp1", 0x8001, Rig.EchoSp)]);

@@ -70,8 +70,12 @@ public partial class MermaidExportTests
         lines.ShouldHave("sp1-->>vm1: FFA_MSG_SEND_DIRECT_RESP([0x1, 0x2, 0x3, 0x4, 0x5]) [vCPU0]");
         lines.ShouldHave("sp1-->>vm1: FFA_YIELD [vCPU0]");
         lines.ShouldHave("vm1->>sp1: FFA_RUN(sp1 vCPU0)");
-        lines.ShouldHave("vm1->>vm2: FFA_MSG_SEND_DIRECT_REQ([0x4D41494C, ...])");
-        lines.ShouldHave("vm2-->>vm1: FFA_MSG_SEND_DIRECT_RESP([0x4D41494C, 0x10, ...])");
+        lines.ShouldHave("vm1->>vm2: FFA_MSG_SEND_DIRECT_REQ([0x424E4421, 0x1, ...])");
+        lines.ShouldHave("vm2-->>vm1: FFA_MSG_SEND_DIRECT_RESP([0x424E4421, ...])");
+
+        // A VM-to-VM notification: the NPI wakes vm2's MSG_WAIT with FFA_INTERRUPT.
+        lines.ShouldHave("Note over vm2: interrupt 5 pending");
+        lines.ShouldHave("hypervisor-->>vm2: FFA_INTERRUPT");
 
         // The hypervisor's own VM-created messages, recovered from what the SP received and where it answered.
         lines.ShouldHave("hypervisor->>sp1: FFA_MSG_SEND_DIRECT_REQ(VM created, [0x1, 0x0, 0x1, ...])");

@@ -9,7 +9,8 @@ namespace Firmament.Endpoints.Driver;
 /// <summary>
 /// The endpoint-side FF-A driver, shaped like Linux's <c>arm_ffa</c>: it negotiates the version, learns its own ID,
 /// maps its RX/TX buffers, discovers the partitions and makes a device per partition UUID, matches client drivers to
-/// devices, and offers ops grouped by purpose — <see cref="Info"/>, <see cref="Messaging"/>, <see cref="Cpu"/> — over
+/// devices, and offers ops grouped by purpose — <see cref="Info"/>, <see cref="Messaging"/>, <see cref="Cpu"/>,
+/// <see cref="Notify"/> — over
 /// one conduit. It sees nothing but the conduit and its own memory.
 /// </summary>
 public sealed class FfaDriver
@@ -25,6 +26,7 @@ public sealed class FfaDriver
         Info = new InfoOps(this);
         Messaging = new MsgOps(this);
         Cpu = new CpuOps(this);
+        Notify = new NotifyOps(this);
     }
 
     /// <summary>The driver's own version: what it asks for.</summary>
@@ -46,13 +48,17 @@ public sealed class FfaDriver
 
     public CpuOps Cpu { get; }
 
+    public NotifyOps Notify { get; }
+
     internal IConduit Conduit => Context.Conduit;
 
     /// <summary>
-    /// Probes FF-A: VERSION, ID_GET, RXTX_MAP of the endpoint's buffers, PARTITION_INFO_GET. Fails (with the status)
-    /// when the partition manager does not speak a compatible version or refuses the buffers.
+    /// Probes FF-A: VERSION, ID_GET, RXTX_MAP of the endpoint's buffers, PARTITION_INFO_GET, then notifications
+    /// (FEATURES decides: its own bitmap when it is the physical endpoint, the SRI handler when it schedules, the NPI
+    /// handler when it is virtual; <paramref name="cpus"/> is the vCPU count its own bitmap is created for). Fails
+    /// (with the status) when the partition manager does not speak a compatible version or refuses the buffers.
     /// </summary>
-    public static async ValueTask<(FfaStatus Status, FfaDriver? Driver)> ProbeAsync(EndpointContext context, FfaVersion? ask = null)
+    public static async ValueTask<(FfaStatus Status, FfaDriver? Driver)> ProbeAsync(EndpointContext context, FfaVersion? ask = null, int cpus = 1)
     {
         ArgumentNullException.ThrowIfNull(context);
         var wanted = ask ?? DriverVersion;
@@ -101,6 +107,11 @@ public sealed class FfaDriver
             {
                 driver._devices.Add(new FfaDevice(info));
             }
+        }
+
+        if (version >= FfaVersion.V1_1)
+        {
+            await driver.Notify.SetupAsync(cpus);
         }
 
         return (FfaStatus.Ok, driver);
@@ -241,6 +252,16 @@ public sealed class FfaDriver
 
             var payload = header.Payload(bytes).ToArray();
             var frame = default(RegisterFrame);
+            if (_driver.Notify.Enabled)
+            {
+                // The RX-full framework notification goes before the buffer is released (or the release is DENIED).
+                var framework = _driver.Id == EndpointId.Hypervisor
+                    ? NotificationGetFlags.SpmFrameworkBitmap
+                    : NotificationGetFlags.SpmFrameworkBitmap | NotificationGetFlags.HypervisorFrameworkBitmap;
+                new NotificationGet(_driver.Context.Vcpu.Index, _driver.Id, framework).Encode(ref frame);
+                await _driver.Conduit.CallAsync(frame);
+            }
+
             new RxRelease(EndpointId.Hypervisor).Encode(ref frame);
             frame = await _driver.Conduit.CallAsync(frame);
             return (FfaStatus.Of(frame), header.Sender, payload);
@@ -261,6 +282,27 @@ public sealed class FfaDriver
             new Run(new TargetInfo(partition, vcpu)).Encode(ref frame);
             frame = await _driver.Conduit.CallAsync(frame);
             return await RunUntilAnsweredAsync(frame);
+        }
+
+        /// <summary>
+        /// When a wait (MSG_WAIT) was woken with FFA_INTERRUPT for an interrupt this endpoint handles, runs its handler
+        /// and ends the interrupt; false when <paramref name="frame"/> is something else (a message to serve).
+        /// </summary>
+        public async ValueTask<bool> TakeInterruptAsync(RegisterFrame frame)
+        {
+            if (frame.W(0) != FfaFunctions.Id32(FfaFunction.Interrupt) || _driver.Context.Interrupts is not { } interrupts)
+            {
+                return false;
+            }
+
+            var intid = (int)frame.W(2);
+            if (interrupts.HandlerOf(intid) is { } handler)
+            {
+                await handler(intid);
+            }
+
+            interrupts.EndOfInterrupt(intid);
+            return true;
         }
 
         /// <summary>While <paramref name="frame"/> is FFA_INTERRUPT or FFA_YIELD, FFA_RUN the vCPU it names; returns the first other answer.</summary>

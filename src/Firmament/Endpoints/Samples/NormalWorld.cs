@@ -70,11 +70,12 @@ public static class NormalWorld
 
         foreach (var peer in peers)
         {
-            var greeting = "hello, neighbour"u8.ToArray();
-            var sent = await driver.Messaging.IndirectSendAsync(peer.Id, greeting);
-            var answer = await driver.Messaging.SyncSendReceiveAsync(peer, new DirectMessagePayload(SecurePartitions.ReadMailbox, 0, 0, 0, 0));
-            context.Log($"VM-to-VM: MSG_SEND2 to {peer.Id}: {sent}; DIRECT_REQ: {answer.Status}, it read {answer[4]} bytes");
+            // The peer learns of it from its NPI: the hypervisor's RX-buffer-full framework notification.
+            var sent = await driver.Messaging.IndirectSendAsync(peer.Id, "hello, neighbour"u8.ToArray());
+            context.Log($"VM-to-VM: MSG_SEND2 to {peer.Id}: {sent}");
         }
+
+        await NotificationsAsync(context, driver, secure, peers);
 
         if (driver.Devices.FirstOrDefault(static d => d.Id.IsSecure && (d.Properties & PartitionProperties.ReceivesDirectRequests) != 0 && d.Uuid == FaultyUuid) is { } faulty)
         {
@@ -84,6 +85,43 @@ public static class NormalWorld
 
         context.Log("demo client done");
     }
+
+    /// <summary>
+    /// Notifications three ways. SP → VM: this VM binds ID 2 to the SP and asks it to set it; the SPMC's SRI is drained
+    /// by the hypervisor into this VM's NPI, taken when the request returns. VM → SP: the SP binds ID 3 to this VM,
+    /// which sets it; the hypervisor queues the SP for the primary VM (this one) with a virtual SRI, whose handler runs
+    /// the SP, which takes its NPI. VM → VM: the peer binds ID 1 to this VM, which sets it; the hypervisor delivers it
+    /// locally and the peer's NPI wakes its MSG_WAIT.
+    /// </summary>
+    private static async ValueTask NotificationsAsync(EndpointContext context, FfaDriver driver, List<FfaDevice> secure, List<FfaDevice> peers)
+    {
+        if (!driver.Notify.Enabled)
+        {
+            context.Log("notifications: not offered here");
+            return;
+        }
+
+        NotificationCallback arrived = (id, fromSp, _) => context.Log($"notification {id} from {(fromSp ? "an SP" : "a VM")} (my NPI handler took it)");
+        foreach (var sp in secure.Where(static d => (d.Properties & PartitionProperties.ReceivesNotifications) != 0).Take(1))
+        {
+            var bound = await driver.Notify.RequestAsync(sp.Id, perVcpu: false, 2, arrived);
+            var asked = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(SecurePartitions.NotifyMe, 2, 0, 0, 0));
+            context.Log($"SP -> VM: bound ID 2 to {sp.Id} ({bound}), asked it to set it: {asked.Status}/{Status(asked[4])}");
+
+            var theirs = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(SecurePartitions.BindFromMe, 3, 0, 0, 0));
+            var sent = await driver.Notify.SendAsync(sp.Id, perVcpu: false, 3);
+            context.Log($"VM -> SP: {sp.Id} bound ID 3 to me ({Status(theirs[4])}); SET: {sent}; SRIs handled: {driver.Notify.Counts.Sri}");
+        }
+
+        foreach (var peer in peers.Where(static d => (d.Properties & PartitionProperties.ReceivesDirectRequests) != 0))
+        {
+            var theirs = await driver.Messaging.SyncSendReceiveAsync(peer, new DirectMessagePayload(SecurePartitions.BindFromMe, 1, 0, 0, 0));
+            var sent = await driver.Notify.SendAsync(peer.Id, perVcpu: false, 1);
+            context.Log($"VM -> VM: {peer.Id} bound ID 1 to me ({Status(theirs[4])}); SET: {sent}");
+        }
+    }
+
+    private static string Status(ulong w2) => w2 == 0 ? "SUCCESS" : ((FfaError)(int)(uint)w2).Name();
 
     /// <summary>The UUID the default platform gives its faulty SP.</summary>
     public static Uuid FaultyUuid { get; } = Uuid.Parse("bad0fa17-0000-4000-8000-00000000dead");
@@ -107,12 +145,38 @@ public static class NormalWorld
             return;
         }
 
+        driver.Notify.RxBufferFull = async _ =>
+        {
+            var (received, sender, bytes) = await driver.Messaging.ReceiveIndirectAsync();
+            context.Log($"NPI: RX buffer full; indirect message from {sender}: \"{System.Text.Encoding.ASCII.GetString(bytes)}\" ({received})");
+        };
         var frame = default(RegisterFrame);
         new MsgWait(MsgWaitFlags.RetainRxBuffer).Encode(ref frame);
         frame = await context.CallAsync(frame);
-        while (MsgSendDirectReq.TryDecode(frame, out var request, out _))
+        while (true)
         {
+            if (await driver.Cpu.TakeInterruptAsync(frame))
+            {
+                // Woken by an interrupt (a notification's NPI): handled; wait again.
+                new MsgWait(MsgWaitFlags.RetainRxBuffer).Encode(ref frame);
+                frame = await context.CallAsync(frame);
+                continue;
+            }
+
+            if (!MsgSendDirectReq.TryDecode(frame, out var request, out _))
+            {
+                break;
+            }
+
             var payload = request.Payload;
+            if (payload.Arg0 == SecurePartitions.BindFromMe)
+            {
+                var requester = request.Endpoints.Sender;
+                var bound = await driver.Notify.RequestAsync(requester, perVcpu: false, (int)(payload.Arg1 & 63), (id, _, _) =>
+                    context.Log($"notification {id} from {requester} (NPI woke my MSG_WAIT)"));
+                payload = payload with { Arg1 = bound.IsOk ? 0 : (ulong)(uint)(int)bound.Error!.Value };
+            }
+
             if (payload.Arg0 == SecurePartitions.ReadMailbox)
             {
                 var (received, sender, bytes) = await driver.Messaging.ReceiveIndirectAsync();

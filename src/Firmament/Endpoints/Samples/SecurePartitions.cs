@@ -19,6 +19,12 @@ public static class SecurePartitions
     /// <summary>Payload word 0 asking an echo partition to read the indirect message in its RX buffer and answer its length and sum.</summary>
     public const ulong ReadMailbox = 0x4D41_494C; // "MAIL"
 
+    /// <summary>Payload word 0 asking an echo partition to set notification ID word 1 for the requester (word 2 = 1: delay the SRI).</summary>
+    public const ulong NotifyMe = 0x4E54_4659; // "NTFY"
+
+    /// <summary>Payload word 0 asking a partition to bind notification ID word 1 to the requester; it answers the status in word 1.</summary>
+    public const ulong BindFromMe = 0x424E_4421; // "BND!"
+
     /// <summary>Payload word 0 that makes the faulty partition fault.</summary>
     public const ulong Crash = 0xDEAD;
 
@@ -41,6 +47,7 @@ public static class SecurePartitions
             await context.CallAsync(frame);
         }
 
+        await EnableNotificationsAsync(context);
         frame = default;
         new MsgWait(MsgWaitFlags.None).Encode(ref frame);
         frame = await context.CallAsync(frame);
@@ -80,8 +87,51 @@ public static class SecurePartitions
         }
     }
 
+    /// <summary>
+    /// Where the SPMC offers notifications, handles the NPI: it is taken at a call boundary, or wakes MSG_WAIT with
+    /// FFA_INTERRUPT when the normal world's scheduler runs this SP for its notifications.
+    /// </summary>
+    private static async ValueTask EnableNotificationsAsync(EndpointContext context)
+    {
+        var frame = default(RegisterFrame);
+        new Features(FeatureQuery.Of(FfaFeature.NotificationPendingInterrupt), 0).Encode(ref frame);
+        frame = await context.CallAsync(frame);
+        if (frame.W(0) == FfaFunctions.Id32(FfaFunction.Success) && context.Interrupts is { } interrupts)
+        {
+            interrupts.Handle((int)frame.W(2), _ => TakeNotificationsAsync(context));
+        }
+    }
+
+    private static async ValueTask TakeNotificationsAsync(EndpointContext context)
+    {
+        var frame = default(RegisterFrame);
+        new NotificationGet(context.Vcpu.Index, context.Vcpu.Endpoint, NotificationGetFlags.All).Encode(ref frame);
+        frame = await context.CallAsync(frame);
+        if (NotificationGetSuccess.TryDecode(frame, out var got, out _) && (got.SpBitmap.Bits | got.VmBitmap.Bits) != 0)
+        {
+            context.Log($"NPI: notifications from SPs 0x{got.SpBitmap.Bits:X}, from VMs 0x{got.VmBitmap.Bits:X}");
+        }
+    }
+
     private static async ValueTask<RegisterFrame> AnswerAsync(EndpointContext context, RegisterFrame request)
     {
+        if (request.W(0) == FfaFunctions.Id32(FfaFunction.Interrupt) && context.Interrupts is { } interrupts)
+        {
+            // Woken for an interrupt (the NPI, when run for notifications): handle it, end it, wait again.
+            var intid = (int)request.W(2);
+            if (interrupts.HandlerOf(intid) is { } handler)
+            {
+                await handler(intid);
+            }
+
+            interrupts.EndOfInterrupt(intid);
+
+            // Keep the RX buffer: a message may be in it (its RX-full notification was just taken), read on request.
+            var wait = default(RegisterFrame);
+            new MsgWait(MsgWaitFlags.RetainRxBuffer).Encode(ref wait);
+            return wait;
+        }
+
         if (MsgSendDirectReq2.TryDecode(request, out var req2, out _))
         {
             var answer2 = default(RegisterFrame);
@@ -120,6 +170,19 @@ public static class SecurePartitions
             case ReadMailbox:
                 payload = await ReadMailboxAsync(context, payload);
                 break;
+            case NotifyMe:
+                var set = default(RegisterFrame);
+                var flags = payload.Arg2 == 1 ? NotificationSetFlags.DelaySri : NotificationSetFlags.None;
+                new NotificationSet(new SenderReceiver(back.Sender, back.Receiver), flags, 0, NotificationBitmap.Of((int)(payload.Arg1 & 63))).Encode(ref set);
+                set = await context.CallAsync(set);
+                payload = payload with { Arg1 = set.W(0) == FfaFunctions.Id32(FfaFunction.Success) ? 0 : set.W(2) };
+                break;
+            case BindFromMe:
+                var bind = default(RegisterFrame);
+                new NotificationBind(new SenderReceiver(back.Receiver, back.Sender), NotificationBindFlags.None, NotificationBitmap.Of((int)(payload.Arg1 & 63))).Encode(ref bind);
+                bind = await context.CallAsync(bind);
+                payload = payload with { Arg1 = bind.W(0) == FfaFunctions.Id32(FfaFunction.Success) ? 0 : bind.W(2) };
+                break;
         }
 
         return Response(req.Is64, back.Sender, back.Receiver, payload);
@@ -137,7 +200,12 @@ public static class SecurePartitions
             sum += bytes[offset + i];
         }
 
+        // The RX-buffer-full framework notification is taken before the buffer is given back (Hafnium refuses the release
+        // while it is pending).
         var release = default(RegisterFrame);
+        new NotificationGet(context.Vcpu.Index, context.Vcpu.Endpoint, NotificationGetFlags.SpmFrameworkBitmap | NotificationGetFlags.HypervisorFrameworkBitmap)
+            .Encode(ref release);
+        await context.CallAsync(release);
         new RxRelease(EndpointId.Hypervisor).Encode(ref release);
         await context.CallAsync(release);
         return payload with { Arg1 = size, Arg2 = sum };

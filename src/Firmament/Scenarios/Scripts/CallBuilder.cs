@@ -80,7 +80,8 @@ internal static class CallBuilder
             FfaFunction.MsgSendDirectReq2 => With(senderReceiver, ("uuid", new Slot(2, 0, 64))),
             FfaFunction.MsgSendDirectResp2 => senderReceiver,
             FfaFunction.MsgSend2 => new(StringComparer.Ordinal) { ["sender_vm"] = new(1, 16, 16), ["flags"] = new(2, 0, 32) },
-            FfaFunction.NotificationBind or FfaFunction.NotificationSet => With(senderReceiver, ("flags", new Slot(2, 0, 32)), ("bitmap", bitmap), ("bitmap_high", new Slot(4, 0, 32))),
+            FfaFunction.NotificationBind => With(senderReceiver, ("flags", new Slot(2, 0, 32)), ("bitmap", bitmap), ("bitmap_high", new Slot(4, 0, 32))),
+            FfaFunction.NotificationSet => With(senderReceiver, ("flags", new Slot(2, 0, 16)), ("vcpu", new Slot(2, 16, 16)), ("bitmap", bitmap), ("bitmap_high", new Slot(4, 0, 32))),
             FfaFunction.NotificationUnbind => With(senderReceiver, ("bitmap", bitmap), ("bitmap_high", new Slot(4, 0, 32))),
             FfaFunction.NotificationGet => new(StringComparer.Ordinal) { ["vcpu"] = new(1, 16, 16), ["receiver"] = new(1, 0, 16), ["flags"] = new(2, 0, 32) },
             FfaFunction.MemDonate or FfaFunction.MemLend or FfaFunction.MemShare or FfaFunction.MemRetrieveReq =>

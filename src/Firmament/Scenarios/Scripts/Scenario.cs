@@ -52,6 +52,12 @@ public sealed record WriteStep(int Line, string Partition, string Buffer, ulong 
 /// <summary>A non-secure interrupt for a pCPU (the SP running there is preempted at its next call).</summary>
 public sealed record NonSecureInterruptStep(int Line, int Pcpu) : ScenarioStep(Line);
 
+/// <summary>A VM's vCPU taken offline or brought online (PSCI CPU_OFF / CPU_ON as the hypervisor sees it).</summary>
+public sealed record PowerStep(int Line, string Partition, ushort Vcpu, bool Online) : ScenarioStep(Line);
+
+/// <summary>A scripted vCPU takes (acknowledges and ends) an interrupt pending for it, as its handler would.</summary>
+public sealed record TakeInterruptStep(int Line, string Partition, ushort Vcpu, int InterruptId) : ScenarioStep(Line);
+
 /// <summary>A virtual interrupt made pending for an SP's vCPU.</summary>
 public sealed record VirtualInterruptStep(int Line, string Partition, ushort Vcpu, int InterruptId) : ScenarioStep(Line);
 

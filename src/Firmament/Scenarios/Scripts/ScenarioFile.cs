@@ -15,7 +15,7 @@ namespace Firmament.Scenarios.Scripts;
 public static class ScenarioFile
 {
     private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps"];
-    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt"];
+    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt", "power"];
 
     public static Scenario Load(string path)
     {
@@ -143,13 +143,14 @@ public static class ScenarioFile
                 "await" => Await(map, value),
                 "check" => Check(map, value),
                 "write" => Write(map, value),
+                "power" => Power(map, value),
                 _ => Interrupt(map, value),
             };
         }
 
         private CallStep Call(YamlMap map, string kind, YamlItem value)
         {
-            // For an ABI with a vcpu field (RUN, INTERRUPT, NOTIFICATION_GET) vcpu: is that field, and the caller's
+            // For an ABI with a vcpu field (RUN, INTERRUPT, NOTIFICATION_GET and SET) vcpu: is that field, and the caller's
             // own vCPU is written by: name.N.
             var vcpuIsField = kind == "call"
                 && value is YamlText callText
@@ -404,13 +405,33 @@ public static class ScenarioFile
             return new WriteStep(map.Line, partition, BufferName(write), Offset(write), Bytes(write));
         }
 
+        private PowerStep Power(YamlMap map, YamlItem value)
+        {
+            yaml.Map(map, "a power step", ["power"]);
+            var power = yaml.Map(value, "power", ["partition", "vcpu", "online"]);
+            return new PowerStep(
+                map.Line,
+                PartitionName(Required(power, "partition")),
+                SubValue(power, "vcpu") is { } v ? (ushort)yaml.Integer(v, "vcpu", 0, ushort.MaxValue) : (ushort)0,
+                yaml.Boolean(Required(power, "online"), "online"));
+        }
+
         private ScenarioStep Interrupt(YamlMap map, YamlItem value)
         {
             yaml.Map(map, "an interrupt step", ["interrupt"]);
-            var interrupt = yaml.Map(value, "interrupt", ["non-secure", "virtual", "partition", "vcpu"]);
+            var interrupt = yaml.Map(value, "interrupt", ["non-secure", "virtual", "take", "partition", "vcpu"]);
             if (SubValue(interrupt, "non-secure") is { } pcpu)
             {
                 return new NonSecureInterruptStep(map.Line, (int)yaml.Integer(pcpu, "non-secure (a pCPU index)", 0, (ulong)platform.Pcpus - 1));
+            }
+
+            if (SubValue(interrupt, "take") is { } taken)
+            {
+                return new TakeInterruptStep(
+                    map.Line,
+                    PartitionName(Required(interrupt, "partition")),
+                    SubValue(interrupt, "vcpu") is { } tv ? (ushort)yaml.Integer(tv, "vcpu", 0, ushort.MaxValue) : (ushort)0,
+                    (int)yaml.Integer(taken, "take (an interrupt ID)", 0, InterruptIds.LastSpi));
             }
 
             var id = (int)yaml.Integer(Required(interrupt, "virtual"), "virtual (an interrupt ID)", 0, InterruptIds.LastSpi);

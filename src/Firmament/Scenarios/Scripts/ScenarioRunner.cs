@@ -91,6 +91,25 @@ public static class ScenarioRunner
 
                     platform.Spmc.SignalNonSecureInterrupt(platform.Scheduler.Pcpus[ns.Pcpu]);
                     return null;
+                case TakeInterruptStep take:
+                    var interrupts = platform[take.Partition].Vcpus[take.Vcpu].Interrupts;
+                    if (!interrupts.IsPending(take.InterruptId))
+                    {
+                        return Fail(take.Line, $"interrupt {take.InterruptId} is not pending on {take.Partition}.{take.Vcpu}: nothing to take", default, null);
+                    }
+
+                    interrupts.ClearPending(take.InterruptId);
+                    return null;
+                case PowerStep power:
+                    var vm = platform[power.Partition];
+                    if (platform.Hypervisor is null || vm.Config.Kind != PartitionKind.Vm || power.Vcpu >= vm.Vcpus.Count)
+                    {
+                        return Error(power.Line, "power steps take a VM's vCPU offline or online: name a VM and one of its vCPUs");
+                    }
+
+                    platform.Hypervisor.SetVcpuOnline(vm.Vcpus[power.Vcpu].Id, power.Online);
+                    platform.Run();
+                    return null;
                 case VirtualInterruptStep vi:
                     var target = platform[vi.Partition];
                     if (platform.Spmc is null || target.Config.Kind != PartitionKind.Sp)
@@ -212,7 +231,9 @@ public static class ScenarioRunner
 
             if (expected.Fields.Count > 0)
             {
-                var description = AbiDescriber.Describe(answer, CallerKind.Vm, FfaVersion.V1_2, null);
+                // A success is read as the answer to the call it answers (GET's bitmaps, INFO_GET's lists, …).
+                FfaFunction? replyTo = FfaFunctions.TryClassify(call.W(0), out var called, out _) ? called.Function : null;
+                var description = AbiDescriber.Describe(answer, CallerKind.Vm, FfaVersion.V1_2, null, replyTo);
                 foreach (var (field, value) in expected.Fields)
                 {
                     var actual = description.Fields.FirstOrDefault(f => f.Name == field);
