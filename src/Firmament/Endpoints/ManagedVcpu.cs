@@ -66,6 +66,7 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, ICpuInterrupts, IValue
 
         var state = _continuationState;
         _continuation = null;
+        _inWfi = false; // made ready by the scheduler's owner rather than by an interrupt: the wait is over either way
         if (_interruptOwed)
         {
             _interruptOwed = false;

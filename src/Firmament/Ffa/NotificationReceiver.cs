@@ -31,6 +31,7 @@ public sealed class NotificationReceiver
     private readonly ulong[] _vcpuPending;
     private readonly ulong[] _vcpuUnlisted;
     private ulong _unlisted;
+    private int _vcpusUnlisted;
 
     public NotificationReceiver(EndpointId id, int vcpuCount)
     {
@@ -150,6 +151,11 @@ public sealed class NotificationReceiver
             ref var slot = ref _vcpuPending[(c * VcpuCount) + v];
             fresh = bits & ~slot;
             slot |= bits;
+            if (_vcpuUnlisted[v] == 0)
+            {
+                _vcpusUnlisted++;
+            }
+
             _vcpuUnlisted[v] |= bits;
         }
         else
@@ -172,7 +178,7 @@ public sealed class NotificationReceiver
         {
             ref var slot = ref _vcpuPending[(c * VcpuCount) + vcpu];
             taken |= slot;
-            _vcpuUnlisted[vcpu] &= ~slot;
+            ClearVcpuUnlisted(vcpu, slot);
             slot = 0;
         }
 
@@ -196,7 +202,21 @@ public sealed class NotificationReceiver
     }
 
     /// <summary>INFO_GET has listed one vCPU's per-vCPU notifications.</summary>
-    public void ListedVcpu(int vcpu) => _vcpuUnlisted[vcpu] = 0;
+    public void ListedVcpu(int vcpu) => ClearVcpuUnlisted(vcpu, ulong.MaxValue);
+
+    /// <summary>Whether any vCPU has per-vCPU notifications INFO_GET has not listed (one load for the common case: none).</summary>
+    public bool AnyVcpuUnlisted => _vcpusUnlisted != 0;
+
+    private void ClearVcpuUnlisted(int vcpu, ulong bits)
+    {
+        ref var unlisted = ref _vcpuUnlisted[vcpu];
+        if (unlisted != 0 && (unlisted & ~bits) == 0)
+        {
+            _vcpusUnlisted--;
+        }
+
+        unlisted &= ~bits;
+    }
 
     /// <summary>vCPUs with per-vCPU notifications pending (global or not) — for choosing where an interrupt goes.</summary>
     public bool VcpuPending(int vcpu) => _vcpuPending[vcpu] != 0 || _vcpuPending[VcpuCount + vcpu] != 0;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Firmament.Abi;
 using Firmament.Abi.Ffa;
 using Firmament.Abi.Ffa.Calls;
@@ -363,7 +364,7 @@ public abstract partial class PartitionManager
     protected bool ListPending(ref NotificationInfoListWriter writer)
     {
         Span<ushort> vcpus = stackalloc ushort[NotificationInfoList.MaxVcpus];
-        foreach (var receiver in _receiverOrder)
+        foreach (var receiver in CollectionsMarshal.AsSpan(_receiverOrder))
         {
             if (receiver.GlobalUnlisted)
             {
@@ -373,6 +374,11 @@ public abstract partial class PartitionManager
                 }
 
                 receiver.ListedGlobal();
+            }
+
+            if (!receiver.AnyVcpuUnlisted)
+            {
+                continue;
             }
 
             var n = 0;

@@ -1,5 +1,6 @@
 using Firmament.Abi;
 using Firmament.Abi.Ffa;
+using Firmament.Abi.Ffa.Calls;
 using Firmament.Scenarios;
 using Shouldly;
 using Xunit;
@@ -76,6 +77,83 @@ public class FastPathAllocationTests
 
         // A switching call suspends the endpoints' async methods; unoptimized (Debug) builds keep their state machines
         // as classes, so only an optimized build can show zero (./test builds Release).
+        Assert.SkipWhen(IsUnoptimized(typeof(Rig).Assembly) || IsUnoptimized(typeof(Firmament.Ffa.Spmc).Assembly), "allocation-free switching holds for optimized builds only");
+        allocated.ShouldBe(0);
+    }
+
+    [Fact]
+    public void NotificationRoundTrips_SetNpiGet_BetweenTwoVms_AllocateNothing()
+    {
+        // Ping-pong: vm1 sets ID 0 for vm2 and waits (WFI); vm2's NPI handler takes it and sets ID 0 back.
+        long allocated = -1;
+        var set = (ushort from, ushort to) =>
+        {
+            var frame = default(RegisterFrame);
+            new NotificationSet(new SenderReceiver(new EndpointId(from), new EndpointId(to)), NotificationSetFlags.None, 0, NotificationBitmap.Of(0)).Encode(ref frame);
+            return frame;
+        };
+        static RegisterFrame Get(ushort self)
+        {
+            var frame = default(RegisterFrame);
+            new NotificationGet(0, new EndpointId(self), NotificationGetFlags.VmBitmap).Encode(ref frame);
+            return frame;
+        }
+
+        static RegisterFrame Bind(ushort sender, ushort self)
+        {
+            var frame = default(RegisterFrame);
+            new NotificationBind(new SenderReceiver(new EndpointId(sender), new EndpointId(self)), NotificationBindFlags.None, NotificationBitmap.Of(0)).Encode(ref frame);
+            return frame;
+        }
+
+        var bound = false;
+        var vm1 = Rig.Vm("vm1", 1, async context =>
+        {
+            var interrupts = context.Interrupts!;
+            var ping = set(1, 2);
+            var get = Get(1);
+            interrupts.Handle(5, async _ => await context.CallAsync(get));
+            await context.CallAsync(Bind(2, 1));
+            while (!bound)
+            {
+                await context.CallAsync(RegisterFrame.Of(Rig.Id32(FfaFunction.IdGet)));
+            }
+
+            for (var i = 0; i < Warmup; i++)
+            {
+                await context.CallAsync(ping);
+                await interrupts.WaitForInterruptAsync();
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Measured; i++)
+            {
+                await context.CallAsync(ping);
+                await interrupts.WaitForInterruptAsync();
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        var vm2 = Rig.Vm("vm2", 2, async context =>
+        {
+            var interrupts = context.Interrupts!;
+            var pong = set(2, 1);
+            var get = Get(2);
+            interrupts.Handle(5, async _ =>
+            {
+                await context.CallAsync(get);
+                await context.CallAsync(pong);
+            });
+            await context.CallAsync(Bind(1, 2));
+            bound = true;
+            while (true)
+            {
+                await interrupts.WaitForInterruptAsync();
+            }
+        });
+
+        var platform = Rig.Run(new PlatformDescription { Pcpus = 1, Partitions = [vm1, vm2] }, trace: false);
+        platform.Hypervisor!.CallsByFunction[(int)FfaFunction.NotificationGet - 0x60].ShouldBe(2 * (Warmup + Measured));
         Assert.SkipWhen(IsUnoptimized(typeof(Rig).Assembly) || IsUnoptimized(typeof(Firmament.Ffa.Spmc).Assembly), "allocation-free switching holds for optimized builds only");
         allocated.ShouldBe(0);
     }

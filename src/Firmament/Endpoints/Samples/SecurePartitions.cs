@@ -19,7 +19,10 @@ public static class SecurePartitions
     /// <summary>Payload word 0 asking an echo partition to read the indirect message in its RX buffer and answer its length and sum.</summary>
     public const ulong ReadMailbox = 0x4D41_494C; // "MAIL"
 
-    /// <summary>Payload word 0 asking an echo partition to set notification ID word 1 for the requester (word 2 = 1: delay the SRI).</summary>
+    /// <summary>
+    /// Payload word 0 asking an echo partition to set notification ID word 1 for the requester, or for the endpoint in
+    /// word 3 when it is not 0 (word 2 = 1: delay the SRI); it answers the status in word 1.
+    /// </summary>
     public const ulong NotifyMe = 0x4E54_4659; // "NTFY"
 
     /// <summary>Payload word 0 asking a partition to bind notification ID word 1 to the requester; it answers the status in word 1.</summary>
@@ -173,7 +176,8 @@ public static class SecurePartitions
             case NotifyMe:
                 var set = default(RegisterFrame);
                 var flags = payload.Arg2 == 1 ? NotificationSetFlags.DelaySri : NotificationSetFlags.None;
-                new NotificationSet(new SenderReceiver(back.Sender, back.Receiver), flags, 0, NotificationBitmap.Of((int)(payload.Arg1 & 63))).Encode(ref set);
+                var target = payload.Arg3 == 0 ? back.Receiver : new EndpointId((ushort)payload.Arg3);
+                new NotificationSet(new SenderReceiver(back.Sender, target), flags, 0, NotificationBitmap.Of((int)(payload.Arg1 & 63))).Encode(ref set);
                 set = await context.CallAsync(set);
                 payload = payload with { Arg1 = set.W(0) == FfaFunctions.Id32(FfaFunction.Success) ? 0 : set.W(2) };
                 break;
