@@ -14,6 +14,7 @@ internal static class FirmamentCli
             DecodeCommand.Create(output, error),
             TestCommand.Create(output),
             TraceCommand.Create(output),
+            ExploreCommand.Create(output, error),
         };
 
         var parse = root.Parse(args);

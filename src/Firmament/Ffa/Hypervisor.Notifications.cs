@@ -182,6 +182,49 @@ public sealed partial class Hypervisor
         return CallOutcome.Completed;
     }
 
+    /// <summary>
+    /// The planted race (<see cref="Personality.NotificationRollbackWindow"/>): the NPI is marked raised and the caller
+    /// parked; the injection is tried later by a hypervisor worker on the caller's pCPU, so other pCPUs run in between
+    /// — the window in which the lock is not held. Finding no vCPU online, the worker rolls back the IDs this SET added
+    /// (whatever happened to them meanwhile) and answers BUSY.
+    /// </summary>
+    protected override bool DefersDelivery(in FfaCaller caller, NotificationReceiver receiver, int? vcpu, ulong fresh)
+    {
+        if (!Personality.NotificationRollbackWindow || vcpu is not null || fresh == 0 || receiver.InterruptRaised
+            || LocalPartition(receiver.Id) is null || caller.Vcpu.Pcpu is not { } pcpu)
+        {
+            return false;
+        }
+
+        receiver.InterruptRaised = true;
+        var worker = new Vcpu(new VcpuId(EndpointId.Hypervisor, (ushort)(0x100 + pcpu.Index)), this, new RollbackWorker(this, caller.Vcpu, pcpu, receiver, fresh), pcpu.Index);
+        Scheduler.Park(caller.Vcpu, VcpuState.Blocked);
+        Scheduler.Ready(worker, default, pcpu);
+        return true;
+    }
+
+    /// <summary>The planted window's second half: inject, or roll back and answer BUSY; then the caller goes on.</summary>
+    private sealed class RollbackWorker(Hypervisor hypervisor, Vcpu caller, Pcpu pcpu, NotificationReceiver receiver, ulong fresh) : IVcpuBackend
+    {
+        public void Resume(Vcpu vcpu)
+        {
+            var answer = default(RegisterFrame);
+            if (hypervisor.InjectNpi(hypervisor.LocalPartition(receiver.Id)!, null))
+            {
+                Succeed(ref answer);
+            }
+            else
+            {
+                receiver.RollBack(SenderClass.Vm, fresh);
+                receiver.InterruptRaised = false;
+                hypervisor.Fail(ref answer, FfaError.Busy);
+            }
+
+            hypervisor.Scheduler.Park(vcpu, VcpuState.Off);
+            hypervisor.Scheduler.SwitchTo(pcpu, caller, answer);
+        }
+    }
+
     /// <summary>A VM-to-VM SET (or an RX-full bit from a VM's message) made something pending for a VM.</summary>
     protected override void NotificationsPending(in FfaCaller caller, NotificationReceiver receiver, int? vcpu, bool delaySri)
     {

@@ -168,6 +168,30 @@ public sealed class NotificationReceiver
         return fresh;
     }
 
+    /// <summary>Every ID of a class pending anywhere: globally or for any vCPU.</summary>
+    public ulong PendingBits(SenderClass cls)
+    {
+        var c = (int)cls;
+        var bits = _pending[c];
+        for (var v = 0; v < VcpuCount; v++)
+        {
+            bits |= _vcpuPending[(c * VcpuCount) + v];
+        }
+
+        return bits;
+    }
+
+    /// <summary>
+    /// Takes global IDs back off the pending bitmap without their being returned by GET — what Xen's first VM-to-VM
+    /// patch did when it found no vCPU online (<see cref="Personality.NotificationRollbackWindow"/>). Nothing correct
+    /// calls this: it exists so exploration can show why it is wrong.
+    /// </summary>
+    public void RollBack(SenderClass cls, ulong bits)
+    {
+        _pending[(int)cls] &= ~bits;
+        _unlisted &= _pending[0] | _pending[1];
+    }
+
     /// <summary>What GET for <paramref name="vcpu"/> returns of a class: global plus that vCPU's pending IDs, cleared as returned.</summary>
     public ulong Take(SenderClass cls, int vcpu)
     {

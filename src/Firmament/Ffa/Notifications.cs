@@ -50,6 +50,15 @@ public abstract partial class PartitionManager
     {
     }
 
+    /// <summary>Sees every commit to and take from this manager's pending bitmaps (schedule exploration's ledger).</summary>
+    public INotificationObserver? NotificationObserver { get; set; }
+
+    /// <summary>
+    /// Whether the role finishes this SET later (the caller stays blocked until then): only the planted
+    /// <see cref="Personality.NotificationRollbackWindow"/> does.
+    /// </summary>
+    protected virtual bool DefersDelivery(in FfaCaller caller, NotificationReceiver receiver, int? vcpu, ulong fresh) => false;
+
     /// <summary>Whether a sender this manager is asked to bind exists (SPs must; the SPMC cannot know every VM).</summary>
     protected virtual bool SenderExists(EndpointId sender) => Endpoints.ContainsKey(sender);
 
@@ -252,7 +261,13 @@ public abstract partial class PartitionManager
         }
 
         int? vcpu = perVcpu ? call.Vcpu : null;
-        state.Raise(cls, bits, vcpu);
+        var fresh = state.Raise(cls, bits, vcpu);
+        NotificationObserver?.Raised(this, receiver, cls, bits);
+        if (DefersDelivery(caller, state, vcpu, fresh))
+        {
+            return CallOutcome.Blocked;
+        }
+
         Succeed(ref frame);
         NotificationsPending(caller, state, vcpu, delaySri);
         return CallOutcome.Completed;
@@ -307,6 +322,11 @@ public abstract partial class PartitionManager
         var flags = call.Flags;
         var sp = state is not null && (flags & NotificationGetFlags.SpBitmap) != 0 ? state.Take(SenderClass.Sp, call.Vcpu) : 0;
         var vm = state is not null && (flags & NotificationGetFlags.VmBitmap) != 0 ? state.Take(SenderClass.Vm, call.Vcpu) : 0;
+        if (NotificationObserver is { } observer && (sp | vm) != 0)
+        {
+            observer.Taken(this, call.Receiver, SenderClass.Sp, sp);
+            observer.Taken(this, call.Receiver, SenderClass.Vm, vm);
+        }
         uint spm = 0, hyp = 0;
         if (endpoint is not null)
         {

@@ -215,6 +215,21 @@ public abstract partial class PartitionManager : ICallHandler
         return CallOutcome.Completed;
     }
 
+    /// <summary>
+    /// Aborts one of this manager's partitions from outside (fault injection): as if its code had faulted now. False if
+    /// it is not one of this manager's, or has no vCPU, or is aborted already.
+    /// </summary>
+    public bool AbortPartition(EndpointId id, string reason)
+    {
+        if (LocalPartition(id) is not { Vcpus.Count: > 0 } partition || partition.IsAborted)
+        {
+            return false;
+        }
+
+        Abort((FfaVcpu)partition.Vcpus[0].Owner!, reason);
+        return true;
+    }
+
     /// <summary>Contains a faulting partition: aborted for good, its callers answered, everything else runs on.</summary>
     protected virtual void Abort(FfaVcpu vcpu, string reason)
     {

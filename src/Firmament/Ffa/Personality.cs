@@ -128,6 +128,14 @@ public sealed record Personality
     /// </summary>
     public bool GuestInfoGetIsSynthesized { get; init; }
 
+    /// <summary>
+    /// The Xen VM-to-VM notification patch as first posted, before its review: the hypervisor marks the NPI raised and
+    /// drops its lock before injecting; finding no vCPU online, it takes the lock again and rolls back the IDs it had
+    /// added, answering BUSY — racing any SET that ran in the window. No built-in personality sets it: it is for
+    /// exploration tests that must find that race. Read in <c>Hypervisor.Notifications.cs</c>.
+    /// </summary>
+    public bool NotificationRollbackWindow { get; init; }
+
     /// <summary>The spec, and Hafnium where the spec is silent.</summary>
     public static Personality Default { get; } = new() { Name = "default" };
 

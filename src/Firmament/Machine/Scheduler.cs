@@ -57,6 +57,18 @@ public sealed class Scheduler
     /// <summary>The vCPU whose code is executing right now, if any.</summary>
     public Vcpu? Running { get; private set; }
 
+    /// <summary>
+    /// When set, makes every scheduling choice instead of the strategy (schedule exploration: random, PCT, DFS). Set it
+    /// before the run starts.
+    /// </summary>
+    public IScheduleChooser? Chooser { get; set; }
+
+    /// <summary>A hash of every choice made so far (which option at each choice point): equal for equal interleavings.</summary>
+    public ulong ScheduleHash { get; private set; } = 0xCBF29CE484222325;
+
+    /// <summary>Choice points met so far (places where more than one pCPU could go).</summary>
+    public long Choices { get; private set; }
+
     /// <summary>Resumes so far.</summary>
     public long Steps { get; private set; }
 
@@ -348,6 +360,14 @@ public sealed class Scheduler
         return steps;
     }
 
+    /// <summary>Records a choice in the schedule hash (FNV-1a over the choice sequence).</summary>
+    private int Chose(int option)
+    {
+        Choices++;
+        ScheduleHash = (ScheduleHash ^ (ulong)(uint)option) * 0x100000001B3;
+        return option;
+    }
+
     private void Give(Pcpu pcpu, Vcpu vcpu)
     {
         var previous = pcpu.Current;
@@ -386,6 +406,21 @@ public sealed class Scheduler
 
     private bool AnotherPcpuGoesFirst(Pcpu current)
     {
+        if (Chooser is { } chooser)
+        {
+            Span<int> others = stackalloc int[_pcpus.Length];
+            var n = 0;
+            foreach (var p in _pcpus)
+            {
+                if (!ReferenceEquals(p, current) && p.HasWork)
+                {
+                    others[n++] = p.Index;
+                }
+            }
+
+            return n > 0 && Chose(chooser.AfterCall(current.Index, others[..n])) != 0;
+        }
+
         if (Strategy == ScheduleStrategy.Fair)
         {
             foreach (var p in _pcpus)
@@ -413,6 +448,26 @@ public sealed class Scheduler
 
     private Pcpu? Pick()
     {
+        if (Chooser is { } chooser)
+        {
+            Span<int> candidates = stackalloc int[_pcpus.Length];
+            var n = 0;
+            foreach (var p in _pcpus)
+            {
+                if (p.HasWork)
+                {
+                    candidates[n++] = p.Index;
+                }
+            }
+
+            return n switch
+            {
+                0 => null,
+                1 => _pcpus[candidates[0]],
+                _ => _pcpus[candidates[Chose(chooser.PickPcpu(candidates[..n]))]],
+            };
+        }
+
         Pcpu? best = null;
         var count = 0;
         foreach (var p in _pcpus)

@@ -85,6 +85,7 @@ public sealed class Stage2Map
         }
 
         var physical = pa >> PhysicalMemory.PageShift;
+        _entries.EnsureCapacity(_entries.Count + (int)Math.Min(pageCount, int.MaxValue / 2));
         for (ulong i = 0; i < pageCount; i++)
         {
             _entries.Add(first + i, new Stage2Entry(physical + i, access));

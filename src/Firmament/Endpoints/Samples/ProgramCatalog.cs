@@ -10,6 +10,8 @@ public static class ProgramCatalog
         ["faulty"] = (SecurePartitions.Faulty, "SP: echoes until asked to crash, then faults"),
         ["demo-client"] = (NormalWorld.DemoClient, "VM or kernel: probes FF-A with the driver and exercises the platform"),
         ["server"] = (NormalWorld.Server, "VM: serves direct requests, reading indirect messages on request"),
+        ["notify-sender"] = (NotificationPrograms.Sender, "VM: every vCPU sets its first three notification IDs for every VM that receives notifications"),
+        ["notify-receiver"] = (NotificationPrograms.Receiver, "VM: binds every other VM's notification IDs, takes them when its NPI comes, waits for the next"),
     };
 
     public static IEnumerable<string> Names => Programs.Keys.Order(StringComparer.Ordinal);

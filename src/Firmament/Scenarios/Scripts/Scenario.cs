@@ -29,6 +29,12 @@ public sealed record Scenario
     public IReadOnlyList<string> ScriptedBoot { get; init; } = [];
 
     public required IReadOnlyList<ScenarioStep> Steps { get; init; }
+
+    /// <summary>
+    /// The scenario's <c>explore:</c> section, for <c>firmament explore</c>: the faults its runs may meet. A scenario
+    /// with one needs no steps (its partitions' programs are what runs).
+    /// </summary>
+    public Exploration.ExploreFaults? Explore { get; init; }
 }
 
 /// <summary>One step, with the line it is written on.</summary>

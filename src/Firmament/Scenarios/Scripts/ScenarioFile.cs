@@ -14,7 +14,7 @@ namespace Firmament.Scenarios.Scripts;
 /// </summary>
 public static class ScenarioFile
 {
-    private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps"];
+    private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps", "explore"];
     private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt", "power"];
 
     public static Scenario Load(string path)
@@ -74,9 +74,10 @@ public static class ScenarioFile
 
         var personalities = Personalities(yaml, top, platform.Personality);
         var context = new StepContext(yaml, platform, personalities);
+        var explore = Value(top, "explore") is { } exploreItem ? Explore(yaml, exploreItem, platform) : null;
         var steps = Value(top, "steps") is { } stepsItem
             ? yaml.List(stepsItem, "steps").Select(context.Step).ToList()
-            : throw yaml.Fail(top, "a scenario needs steps");
+            : explore is not null ? [] : throw yaml.Fail(top, "a scenario needs steps (or an explore: section, to be run by firmament explore)");
         var tags = Value(top, "tags") is { } tagItem ? yaml.List(tagItem, "tags").Select(t => yaml.Text(t, "tags")).ToList() : [];
         return new Scenario
         {
@@ -87,6 +88,46 @@ public static class ScenarioFile
             Steps = steps,
             Tags = tags,
             ScriptedBoot = [.. scriptedBoot.Select(static s => s.Name)],
+            Explore = explore,
+        };
+    }
+
+    /// <summary>The <c>explore:</c> section: power (VMs), start-offline (VMs), abort (any partition), delay-interrupts, rate, max-steps.</summary>
+    private static Exploration.ExploreFaults Explore(PlatformYaml yaml, YamlItem item, PlatformDescription platform)
+    {
+        var map = yaml.Map(item, "explore", ["power", "start-offline", "abort", "delay-interrupts", "rate", "max-steps"]);
+        List<string> Names(string key, bool vmsOnly)
+        {
+            if (Value(map, key) is not { } list)
+            {
+                return [];
+            }
+
+            var names = new List<string>();
+            foreach (var entry in yaml.List(list, key))
+            {
+                var name = yaml.Text(entry, key);
+                var partition = platform.Partitions.FirstOrDefault(p => p.Name == name)
+                    ?? throw yaml.Fail(entry, $"{key}: no partition is called '{name}' (partitions: {string.Join(", ", platform.Partitions.Select(static p => p.Name))})");
+                if (vmsOnly && (partition.Kind != PartitionKind.Vm || platform.Roles == PlatformRoles.KernelAndSpmc))
+                {
+                    throw yaml.Fail(entry, $"{key}: '{name}' is not a VM under a hypervisor (only VMs' vCPUs go offline and online)");
+                }
+
+                names.Add(name);
+            }
+
+            return names;
+        }
+
+        return new Exploration.ExploreFaults
+        {
+            Power = Names("power", vmsOnly: true),
+            StartOffline = Names("start-offline", vmsOnly: true),
+            Abort = Names("abort", vmsOnly: false),
+            DelayInterrupts = Value(map, "delay-interrupts") is { } delay && yaml.Boolean(delay, "delay-interrupts"),
+            Rate = Value(map, "rate") is { } rate ? (int)yaml.Integer(rate, "rate", 1, 1_000_000) : 8,
+            MaxSteps = Value(map, "max-steps") is { } max ? (long)yaml.Integer(max, "max-steps", 1, 100_000_000) : 200_000,
         };
     }
 

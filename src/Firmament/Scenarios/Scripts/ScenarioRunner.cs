@@ -44,6 +44,11 @@ public static class ScenarioRunner
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(personality);
+        if (scenario.Steps.Count == 0)
+        {
+            return new ScenarioResult(scenario, personality, ScenarioOutcome.Error, 1, "no steps to run: an explore scenario is run with firmament explore", string.Empty, 0);
+        }
+
         var platform = Platform.Build(scenario.Platform with { Personality = personality }, new TraceRecorder { Enabled = true });
         foreach (var partition in platform.Partitions.Where(p => p.Config is { Scripted: true, Kind: PartitionKind.Sp } && !scenario.ScriptedBoot.Contains(p.Name, StringComparer.Ordinal)))
         {
