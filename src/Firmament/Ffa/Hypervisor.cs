@@ -13,9 +13,9 @@ namespace Firmament.Ffa;
 /// (mapped at the SPMC with the endpoint RX/TX descriptor, acquired before the hypervisor writes into them,
 /// released when the VM releases them). At boot it negotiates v1.2 with the SPMC, maps its own buffers, learns the
 /// SPs with PARTITION_INFO_GET, tells subscribed SPs about each VM (VM created), then starts the VMs.
-/// Not yet: notifications, memory sharing, Gunyah calls (NOT_SUPPORTED).
+/// Memory sharing is in HypervisorMemory.cs. Not yet: notifications, Gunyah calls (NOT_SUPPORTED).
 /// </summary>
-public sealed class Hypervisor : PartitionManager, INormalWorld
+public sealed partial class Hypervisor : PartitionManager, INormalWorld
 {
     private readonly Spmc? _spmc;
     private readonly AddressSpace _ownMemory;

@@ -10,10 +10,11 @@ namespace Firmament.Ffa;
 /// The secure partition manager: owns the SPs (the secure virtual FF-A instance) and serves the normal world through
 /// one port (the physical instance), where the caller is endpoint 0 — the hypervisor, speaking for its VMs where an
 /// ABI lets it name one, or the OS kernel when there is no hypervisor.
-/// What it does not do yet: notifications (FEATURES reports none), memory sharing, secure interrupts other than a
+/// Memory sharing: SP to SP and normal world to SP (SpmcMemory.cs). What it does not do yet: notifications (FEATURES
+/// reports none), secure interrupts other than a
 /// pending virtual interrupt delivered on the next FFA_RUN.
 /// </summary>
-public sealed class Spmc : PartitionManager
+public sealed partial class Spmc : PartitionManager
 {
     private readonly FfaEndpoint _normalWorld;
     private readonly Dictionary<int, Queue<FfaVcpu>> _bootQueues = [];
