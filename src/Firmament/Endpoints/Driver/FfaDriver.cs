@@ -9,7 +9,7 @@ namespace Firmament.Endpoints.Driver;
 /// <summary>
 /// The endpoint-side FF-A driver, shaped like Linux's <c>arm_ffa</c>: it negotiates the version, learns its own ID,
 /// maps its RX/TX buffers, discovers the partitions and makes a device per partition UUID, matches client drivers to
-/// devices, and offers ops grouped by purpose — <see cref="Info"/>, <see cref="Messaging"/>, <see cref="Cpu"/> — over
+/// devices, and offers ops grouped by purpose — <see cref="Info"/>, <see cref="Messaging"/>, <see cref="Cpu"/>, <see cref="Memory"/> — over
 /// one conduit. It sees nothing but the conduit and its own memory.
 /// </summary>
 public sealed class FfaDriver
@@ -25,6 +25,7 @@ public sealed class FfaDriver
         Info = new InfoOps(this);
         Messaging = new MsgOps(this);
         Cpu = new CpuOps(this);
+        Memory = new MemOps(this);
     }
 
     /// <summary>The driver's own version: what it asks for.</summary>
@@ -45,6 +46,9 @@ public sealed class FfaDriver
     public MsgOps Messaging { get; }
 
     public CpuOps Cpu { get; }
+
+    /// <summary>Memory sharing: share, lend, donate, retrieve, relinquish, reclaim (MemOps.cs).</summary>
+    public MemOps Memory { get; }
 
     internal IConduit Conduit => Context.Conduit;
 

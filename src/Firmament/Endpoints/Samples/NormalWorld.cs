@@ -66,6 +66,7 @@ public static class NormalWorld
             new RxRelease(EndpointId.Hypervisor).Encode(ref frame);
             frame = await context.CallAsync(frame);
             context.Log($"misuse, RX_RELEASE of a buffer I do not own: {FfaStatus.Of(frame)}");
+            await SharedMemory.ShareAndAskAsync(context, driver, sp, "hello, secure SP");
         }
 
         foreach (var peer in peers)
@@ -74,6 +75,7 @@ public static class NormalWorld
             var sent = await driver.Messaging.IndirectSendAsync(peer.Id, greeting);
             var answer = await driver.Messaging.SyncSendReceiveAsync(peer, new DirectMessagePayload(SecurePartitions.ReadMailbox, 0, 0, 0, 0));
             context.Log($"VM-to-VM: MSG_SEND2 to {peer.Id}: {sent}; DIRECT_REQ: {answer.Status}, it read {answer[4]} bytes");
+            await SharedMemory.ShareAndAskAsync(context, driver, peer, "hello, VM peer!");
         }
 
         if (driver.Devices.FirstOrDefault(static d => d.Id.IsSecure && (d.Properties & PartitionProperties.ReceivesDirectRequests) != 0 && d.Uuid == FaultyUuid) is { } faulty)
@@ -118,6 +120,10 @@ public static class NormalWorld
                 var (received, sender, bytes) = await driver.Messaging.ReceiveIndirectAsync();
                 context.Log($"indirect message from {sender}: \"{System.Text.Encoding.ASCII.GetString(bytes)}\" ({received})");
                 payload = payload with { Arg1 = (ulong)bytes.Length };
+            }
+            else if (payload.Arg0 == SharedMemory.ReadShared)
+            {
+                payload = await SharedMemory.ReadAsync(context, driver.Version, payload);
             }
 
             new MsgSendDirectResp(request.Is64, new SenderReceiver(request.Endpoints.Receiver, request.Endpoints.Sender), DirectMessageKind.Partition, payload)

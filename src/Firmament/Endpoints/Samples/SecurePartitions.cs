@@ -120,6 +120,9 @@ public static class SecurePartitions
             case ReadMailbox:
                 payload = await ReadMailboxAsync(context, payload);
                 break;
+            case SharedMemory.ReadShared:
+                payload = await SharedMemory.ReadAsync(context, FfaVersion.V1_2, payload);
+                break;
         }
 
         return Response(req.Is64, back.Sender, back.Receiver, payload);
