@@ -15,8 +15,9 @@ public class OtherRunsExportTests
         var file = ChromeTraceFile.Parse(TraceExport.ToChromeJson(platform));
         file.Errors.ShouldBeEmpty();
 
-        // sp1's RX_RELEASE completes while it owes vm1 a response: it is preempted and vm1's request returns FFA_INTERRUPT.
-        var release = file.On("sp1 vCPU0").Single(static s => s.Ph == "X" && s.Name == "FFA_RX_RELEASE");
+        // sp1's first RX_RELEASE (after reading its mailbox) completes while it owes vm1 a response: it is preempted and
+        // vm1's request returns FFA_INTERRUPT. (It releases RX again later, after retrieving shared memory.)
+        var release = file.On("sp1 vCPU0").First(static s => s.Ph == "X" && s.Name == "FFA_RX_RELEASE");
         release.Arg("switched_to").ShouldBe("vm1 vCPU0");
         release.Arg("resumed_by").ShouldBe("vm1 vCPU0 FFA_RUN");
         var flows = file.Events.Where(static e => e.Ph == "s").Select(static e => e.Name).ToList();
