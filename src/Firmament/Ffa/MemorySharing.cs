@@ -374,9 +374,16 @@ public abstract partial class PartitionManager
         return true;
     }
 
+    /// <summary>Whether two runs share a page: one pass when the runs ascend (the usual case), else a sorted copy.</summary>
     private static bool Overlapping(PageRun[] runs)
     {
-        if (runs.Length < 2)
+        var ascending = true;
+        for (var i = 1; i < runs.Length && ascending; i++)
+        {
+            ascending = runs[i].PhysicalPage >= runs[i - 1].PhysicalPage + runs[i - 1].Pages;
+        }
+
+        if (ascending)
         {
             return false;
         }
@@ -637,7 +644,7 @@ public abstract partial class PartitionManager
         var first = Math.Min(response.Length, endpoint.Mailbox.Size);
         progress.Response = first < response.Length ? response : null;
         progress.Delivered = first;
-        TryFillRx(endpoint, response.AsSpan(0, first));
+        FillRx(endpoint, response.AsSpan(0, first));
         if (shared.Kind == GrantKind.Donate)
         {
             Pages.Transfer(handle.Value, caller.Id);
@@ -737,7 +744,7 @@ public abstract partial class PartitionManager
 
         var progress = shared.Progress[index];
         var length = Math.Min(response.Length - progress.Delivered, endpoint.Mailbox.Size);
-        TryFillRx(endpoint, response.AsSpan(progress.Delivered, length));
+        FillRx(endpoint, response.AsSpan(progress.Delivered, length));
         progress.Delivered += length;
         if (progress.Delivered == response.Length)
         {
@@ -844,6 +851,27 @@ public abstract partial class PartitionManager
         _shared.Remove(handle.Value);
         return Succeed(ref frame);
     }
+
+    /// <summary>
+    /// Writes a retrieve response (or a piece of it) into the borrower's RX buffer, zeroes the rest so nothing stale
+    /// leaks, and hands the buffer to the borrower — without a buffer-sized copy per call.
+    /// </summary>
+    private static void FillRx(FfaEndpoint endpoint, ReadOnlySpan<byte> bytes)
+    {
+        var mailbox = endpoint.Mailbox;
+        var space = mailbox.Space!;
+        space.TryWrite(mailbox.RxAddress, bytes, Stage2Access.Read, out _);
+        for (var at = (ulong)bytes.Length; at < (ulong)mailbox.Size;)
+        {
+            var n = (int)Math.Min((ulong)mailbox.Size - at, (ulong)ZeroPage.Length);
+            space.TryWrite(mailbox.RxAddress + at, ZeroPage.AsSpan(0, n), Stage2Access.Read, out _);
+            at += (ulong)n;
+        }
+
+        mailbox.RxOwner = RxOwner.Endpoint;
+    }
+
+    private static readonly byte[] ZeroPage = new byte[PhysicalMemory.PageSize];
 
     /// <summary>Where a send's descriptor fragments are read from: the TX buffer or the caller's own buffer.</summary>
     private readonly record struct TransactionBuffer(AddressSpace Space, ulong Address, ulong Size);

@@ -358,7 +358,9 @@ public sealed class PageOwnership(PhysicalMemory memory)
     {
         var page = _pages[physicalPage];
         _pages[physicalPage] = page with { State = state, Grant = grant };
-        if (_maps.TryGetValue(page.Owner, out var map))
+        var wasOpen = page.State != OwnerState.NoAccess;
+        var isOpen = state != OwnerState.NoAccess;
+        if (wasOpen != isOpen && _maps.TryGetValue(page.Owner, out var map))
         {
             map.TrySetAccess(page.OwnerIpaPage << PhysicalMemory.PageShift, 1, state == OwnerState.NoAccess ? Stage2Access.None : page.OwnerAccess);
         }

@@ -9,7 +9,7 @@ namespace Firmament.Scenarios;
 /// <summary>
 /// A running platform assembled from a <see cref="PlatformDescription"/>: physical memory, the scheduler and its
 /// pCPUs, the partition managers its roles call for, and every partition with its memory and vCPUs.
-/// Memory map: secure RAM at 0x0600_0000 (160 MiB), normal-world RAM at 0x8000_0000 (1 GiB); a region a manifest
+/// Memory map: secure RAM at 0x0600_0000 (160 MiB), normal-world RAM at 0x8000_0000 (2 GiB: room for a VM with 1 GiB to share); a region a manifest
 /// places inside the right RAM is mapped there (IPA = PA, as S-EL2 SPMCs map SPs); anything else gets pages from the
 /// world's pool at the IPA asked for.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class Platform
     public const ulong SecureRamBase = 0x0600_0000;
     public const ulong SecureRamSize = 0x0A00_0000;
     public const ulong NormalRamBase = 0x8000_0000;
-    public const ulong NormalRamSize = 0x4000_0000;
+    public const ulong NormalRamSize = 0x8000_0000;
 
     /// <summary>Default IPA of a VM's (or the kernel's) RAM when its description gives none.</summary>
     public const ulong DefaultVmRam = 0x4000_0000;
