@@ -286,6 +286,23 @@ public sealed class PageOwnership(PhysicalMemory memory)
     }
 
     /// <summary>
+    /// Changes the access an owner has to pages it holds exclusively (MEM_PERM_SET), mapped at <paramref name="ipa"/>
+    /// in its own map: the ledger's record and the map together. The caller checked they are its exclusive pages.
+    /// </summary>
+    public void SetOwnerAccess(EndpointId owner, ulong ipa, ulong pages, Stage2Access access)
+    {
+        var map = _maps[owner];
+        for (ulong i = 0; i < pages; i++)
+        {
+            var at = ipa + (i << PhysicalMemory.PageShift);
+            map.TryGetEntry(at, out var entry);
+            _pages[entry.PhysicalPage] = _pages[entry.PhysicalPage] with { OwnerAccess = access };
+        }
+
+        map.TrySetAccess(ipa, pages, access);
+    }
+
+    /// <summary>
     /// Checks that every map agrees with the ledger: each owned page is mapped by its owner at its IPA with the access
     /// its state allows (or not at all once donated away), each mapped borrower sees the grant's pages with its
     /// access, every page of a grant names that grant, and no two grants share a page. Null when all hold, else what
