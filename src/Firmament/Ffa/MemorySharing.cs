@@ -42,8 +42,8 @@ namespace Firmament.Ffa;
 // - Reclaim: by the owner (INVALID_PARAMETERS otherwise), MBZ flags and time slicing INVALID_PARAMETERS, zeroing a
 //   SHARE INVALID_PARAMETERS, DENIED while any borrower holds the memory.
 // Limits: a retrieve request with an address range (a composite) is refused by the codec as in Hafnium
-// (INVALID_PARAMETERS); the hypervisor retrieve request, the NS bit in responses, MEM_OP_PAUSE/RESUME and
-// MEM_PERM_GET/SET are not built (NOT_SUPPORTED where they are calls).
+// (INVALID_PARAMETERS); the hypervisor retrieve request, the NS bit in responses and MEM_OP_PAUSE/RESUME are not
+// built (NOT_SUPPORTED where they are calls). MEM_PERM_GET/SET are in MemoryPermissions.cs.
 public abstract partial class PartitionManager
 {
     private readonly Dictionary<ulong, SharedMemory> _shared = [];
