@@ -84,6 +84,9 @@ public abstract partial class PartitionManager
     protected virtual uint FunctionProperties(FfaFunction function, in FfaCaller caller) => function switch
     {
         FfaFunction.RxTxMap when caller.Version >= FfaVersion.V1_2 => MaxRxTxPages << 16,
+
+        // Bit 0: the descriptor may be in a buffer of the caller's own (a dynamic buffer).
+        FfaFunction.MemShare or FfaFunction.MemLend or FfaFunction.MemDonate when Personality.ErrorForCallerBuffer is null => 1,
         _ => 0,
     };
 

@@ -14,8 +14,8 @@ namespace Firmament.Ffa;
 /// released when the VM releases them). At boot it negotiates v1.2 with the SPMC, maps its own buffers, learns the
 /// SPs with PARTITION_INFO_GET, tells subscribed SPs about each VM (VM created), then starts the VMs.
 /// Notifications: VM-to-VM ones are bound and delivered here (Hypervisor.Notifications.cs), the rest are the SPMC's;
-/// the SRI from the secure side is drained here and turned into NPIs for VMs.
-/// Not yet: memory sharing, Gunyah calls (NOT_SUPPORTED).
+/// the SRI from the secure side is drained here and turned into NPIs for VMs. Memory sharing is in HypervisorMemory.cs.
+/// Not yet: Gunyah calls (NOT_SUPPORTED).
 /// </summary>
 public sealed partial class Hypervisor : PartitionManager, INormalWorld
 {

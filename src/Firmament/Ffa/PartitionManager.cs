@@ -47,6 +47,8 @@ public abstract partial class PartitionManager : ICallHandler
         RegisterIndirectMessaging();
         RegisterCpuCycles();
         RegisterNotifications();
+        RegisterMemorySharing();
+        RegisterMemoryPermissions();
     }
 
     /// <summary>A handler for one ABI: the caller, and the frame it passed (which the handler turns into the return).</summary>
@@ -145,7 +147,8 @@ public abstract partial class PartitionManager : ICallHandler
     protected bool Serves(FfaFunction function, bool is64, in FfaCaller caller)
     {
         var index = (int)function - FfaFunctions.First;
-        return _handlers[index] is not null && !_withheld[(index * 2) + (is64 ? 1 : 0)] && Offers(function, is64, caller);
+        return _handlers[index] is not null && !_withheld[(index * 2) + (is64 ? 1 : 0)] && Offers(function, is64, caller)
+            && (function is not (FfaFunction.MemPermGet or FfaFunction.MemPermSet) || IsSEl0(caller));
     }
 
     /// <summary>A call whose w0 is not an FF-A function this table defines (the hypervisor also serves Gunyah calls).</summary>

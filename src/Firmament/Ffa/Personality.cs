@@ -135,6 +135,29 @@ public sealed record Personality
     /// exploration tests that must find that race. Read in <c>Hypervisor.Notifications.cs</c>.
     /// </summary>
     public bool NotificationRollbackWindow { get; init; }
+    /// A memory send or retrieve whose descriptor is in a buffer of the caller's own (w3/w4 non-zero) rather than
+    /// the TX buffer: null to serve it (FEATURES reports the dynamic buffer), NOT_SUPPORTED (Xen), INVALID_PARAMETERS
+    /// (pKVM's MBZ check). Read in <c>MemorySharing.cs</c> (ReadTransactionBuffer) and <c>Discovery.cs</c>.
+    /// </summary>
+    public FfaError? ErrorForCallerBuffer { get; init; }
+
+    /// <summary>
+    /// A memory send whose first fragment is shorter than the whole descriptor: null to take the rest with FRAG_TX,
+    /// NOT_SUPPORTED (Xen: single fragment only). Read in <c>MemorySharing.cs</c> (HandleMemSend).
+    /// </summary>
+    public FfaError? ErrorForFragmentedSend { get; init; }
+
+    /// <summary>
+    /// A VM sharing memory with another VM: null to let the hypervisor handle it (Hafnium), else the error (Xen and
+    /// pKVM share only with the secure world: NOT_SUPPORTED). Read in <c>MemorySharing.cs</c> (ValidateSend).
+    /// </summary>
+    public FfaError? ErrorForMemoryBetweenVms { get; init; }
+
+    /// <summary>Borrowers one transaction may name (Xen and pKVM: one; more is NOT_SUPPORTED). Read in <c>MemorySharing.cs</c>.</summary>
+    public int MaxMemoryBorrowers { get; init; } = 64;
+
+    /// <summary>Live transactions one sender may have (Xen: 32 per guest; NO_MEMORY past it), or null for no limit. Read in <c>MemorySharing.cs</c>.</summary>
+    public int? MaxMemorySharesPerSender { get; init; }
 
     /// <summary>The spec, and Hafnium where the spec is silent.</summary>
     public static Personality Default { get; } = new() { Name = "default" };
@@ -156,7 +179,7 @@ public sealed record Personality
         Name = "optee",
         Roles = PersonalityRoles.Spmc,
         PerVcpuNotifications = FfaError.Denied,
-        Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield)],
+        Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield), new(FfaFunction.MemDonate)],
     };
 
     /// <summary>
@@ -167,7 +190,7 @@ public sealed record Personality
     {
         Name = "el3-spmc",
         Roles = PersonalityRoles.Spmc,
-        Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield), .. AllNotificationAbis],
+        Withheld = [new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), new(FfaFunction.Yield), new(FfaFunction.MemDonate), .. AllNotificationAbis],
     };
 
     /// <summary>
@@ -189,10 +212,17 @@ public sealed record Personality
         NotificationPendingInterrupt = 8,
         ScheduleReceiverInterrupt = 9,
         GuestInfoGetIsSynthesized = true,
+        ErrorForCallerBuffer = FfaError.NotSupported,
+        ErrorForFragmentedSend = FfaError.NotSupported,
+        ErrorForMemoryBetweenVms = FfaError.NotSupported,
+        MaxMemoryBorrowers = 1,
+        MaxMemorySharesPerSender = 32,
         Withheld =
         [
             new(FfaFunction.MsgWait), new(FfaFunction.Yield), new(FfaFunction.MsgSendDirectResp), new(FfaFunction.MsgSendDirectResp2),
             new(FfaFunction.SpmIdGet), new(FfaFunction.Interrupt),
+            new(FfaFunction.MemLend), new(FfaFunction.MemDonate), new(FfaFunction.MemRetrieveReq), new(FfaFunction.MemRelinquish),
+            new(FfaFunction.MemFragTx), new(FfaFunction.MemFragRx),
         ],
     };
 
@@ -208,10 +238,14 @@ public sealed record Personality
         Roles = PersonalityRoles.Hypervisor,
         ErrorBeforeVersion = FfaError.InvalidParameters,
         MaxRxTxPages = 1,
+        ErrorForCallerBuffer = FfaError.InvalidParameters,
+        ErrorForMemoryBetweenVms = FfaError.NotSupported,
+        MaxMemoryBorrowers = 1,
         Withheld =
         [
             new(FfaFunction.MsgWait), new(FfaFunction.RxTxMap, CallConventions.Smc32), new(FfaFunction.MsgSendDirectResp, CallConventions.Smc32),
             new(FfaFunction.MsgSendDirectResp2), new(FfaFunction.PartitionInfoGetRegs), new(FfaFunction.MsgSend2), .. GuestNotificationAbis,
+            new(FfaFunction.MemDonate), new(FfaFunction.MemRetrieveReq), new(FfaFunction.MemRelinquish), new(FfaFunction.MemFragRx),
         ],
     };
 

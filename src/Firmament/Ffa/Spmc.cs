@@ -11,11 +11,11 @@ namespace Firmament.Ffa;
 /// one port (the physical instance), where the caller is endpoint 0 — the hypervisor, speaking for its VMs where an
 /// ABI lets it name one, or the OS kernel when there is no hypervisor.
 /// Notifications: it keeps the SPs' bindings and the VMs' bindings to SPs (bitmaps the hypervisor, or the kernel for
-/// itself, creates), raises the SRI toward the normal world and the NPI in SPs.
-/// What it does not do yet: memory sharing, managed exit, secure interrupts other than a pending virtual interrupt
-/// delivered on the next FFA_RUN.
+/// itself, creates), raises the SRI toward the normal world and the NPI in SPs. Memory sharing: SP to SP and normal
+/// world to SP (SpmcMemory.cs). What it does not do yet: managed exit, secure interrupts other than a pending virtual
+/// interrupt delivered on the next FFA_RUN.
 /// </summary>
-public sealed class Spmc : PartitionManager
+public sealed partial class Spmc : PartitionManager
 {
     private readonly FfaEndpoint _normalWorld;
     private readonly Dictionary<int, Queue<FfaVcpu>> _bootQueues = [];

@@ -9,7 +9,7 @@ namespace Firmament.Scenarios;
 /// <summary>
 /// A running platform assembled from a <see cref="PlatformDescription"/>: physical memory, the scheduler and its
 /// pCPUs, the partition managers its roles call for, and every partition with its memory and vCPUs.
-/// Memory map: secure RAM at 0x0600_0000 (160 MiB), normal-world RAM at 0x8000_0000 (1 GiB); a region a manifest
+/// Memory map: secure RAM at 0x0600_0000 (160 MiB), normal-world RAM at 0x8000_0000 (2 GiB: room for a VM with 1 GiB to share); a region a manifest
 /// places inside the right RAM is mapped there (IPA = PA, as S-EL2 SPMCs map SPs); anything else gets pages from the
 /// world's pool at the IPA asked for.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class Platform
     public const ulong SecureRamBase = 0x0600_0000;
     public const ulong SecureRamSize = 0x0A00_0000;
     public const ulong NormalRamBase = 0x8000_0000;
-    public const ulong NormalRamSize = 0x4000_0000;
+    public const ulong NormalRamSize = 0x8000_0000;
 
     /// <summary>Default IPA of a VM's (or the kernel's) RAM when its description gives none.</summary>
     public const ulong DefaultVmRam = 0x4000_0000;
@@ -50,9 +50,10 @@ public sealed class Platform
         normalWorld.AddIdentityRange(NormalRamBase, NormalRamSize, Stage2Access.ReadWrite);
         NormalWorldMemory = new AddressSpace(Memory, normalWorld);
 
+        Pages = new PageOwnership(Memory);
         if (description.Roles != PlatformRoles.HypervisorOnly)
         {
-            Spmc = new Spmc(Scheduler, Memory, description.Personality, NormalWorldMemory);
+            Spmc = new Spmc(Scheduler, Memory, description.Personality, NormalWorldMemory) { Pages = Pages };
         }
 
         if (description.Roles == PlatformRoles.KernelAndSpmc)
@@ -64,7 +65,7 @@ public sealed class Platform
         {
             var tx = _normal.Take(1);
             var rx = _normal.Take(1);
-            Hypervisor = new Hypervisor(Scheduler, Memory, description.Personality, Spmc, NormalWorldMemory, tx, rx);
+            Hypervisor = new Hypervisor(Scheduler, Memory, description.Personality, Spmc, NormalWorldMemory, tx, rx) { Pages = Pages };
             if (Spmc is not null)
             {
                 Spmc.NormalWorld = Hypervisor;
@@ -77,6 +78,9 @@ public sealed class Platform
     public PhysicalMemory Memory { get; } = new();
 
     public Scheduler Scheduler { get; }
+
+    /// <summary>Who owns each page and who may reach it: every partition's RAM, and what memory sharing does with it.</summary>
+    public PageOwnership Pages { get; }
 
     public TraceRecorder Trace => Scheduler.Trace;
 
@@ -169,8 +173,11 @@ public sealed class Platform
                 throw new ArgumentException($"{config.Name}: memory region {region.Name} overlaps another", nameof(config));
             }
 
+            Pages.Claim(config.Id, region.Address, pa, region.PageCount, region.Access);
             top = Math.Max(top, region.Address + region.Size);
         }
+
+        Pages.Attach(config.Id, stage2);
 
         var buffers = MapBuffers(config, stage2, pool, top);
         _buffers[config.Id] = buffers;

@@ -10,7 +10,7 @@ namespace Firmament.Endpoints.Driver;
 /// The endpoint-side FF-A driver, shaped like Linux's <c>arm_ffa</c>: it negotiates the version, learns its own ID,
 /// maps its RX/TX buffers, discovers the partitions and makes a device per partition UUID, matches client drivers to
 /// devices, and offers ops grouped by purpose — <see cref="Info"/>, <see cref="Messaging"/>, <see cref="Cpu"/>,
-/// <see cref="Notify"/> — over
+/// <see cref="Memory"/>, <see cref="Notify"/> — over
 /// one conduit. It sees nothing but the conduit and its own memory.
 /// </summary>
 public sealed class FfaDriver
@@ -27,6 +27,7 @@ public sealed class FfaDriver
         Messaging = new MsgOps(this);
         Cpu = new CpuOps(this);
         Notify = new NotifyOps(this);
+        Memory = new MemOps(this);
     }
 
     /// <summary>The driver's own version: what it asks for.</summary>
@@ -49,6 +50,8 @@ public sealed class FfaDriver
     public CpuOps Cpu { get; }
 
     public NotifyOps Notify { get; }
+    /// <summary>Memory sharing: share, lend, donate, retrieve, relinquish, reclaim (MemOps.cs).</summary>
+    public MemOps Memory { get; }
 
     internal IConduit Conduit => Context.Conduit;
 

@@ -66,6 +66,7 @@ public static class NormalWorld
             new RxRelease(EndpointId.Hypervisor).Encode(ref frame);
             frame = await context.CallAsync(frame);
             context.Log($"misuse, RX_RELEASE of a buffer I do not own: {FfaStatus.Of(frame)}");
+            await SharedMemory.ShareAndAskAsync(context, driver, sp, "hello, secure SP");
         }
 
         foreach (var peer in peers)
@@ -73,6 +74,7 @@ public static class NormalWorld
             // The peer learns of it from its NPI: the hypervisor's RX-buffer-full framework notification.
             var sent = await driver.Messaging.IndirectSendAsync(peer.Id, "hello, neighbour"u8.ToArray());
             context.Log($"VM-to-VM: MSG_SEND2 to {peer.Id}: {sent}");
+            await SharedMemory.ShareAndAskAsync(context, driver, peer, "hello, VM peer!");
         }
 
         await NotificationsAsync(context, driver, secure, peers);
@@ -182,6 +184,10 @@ public static class NormalWorld
                 var (received, sender, bytes) = await driver.Messaging.ReceiveIndirectAsync();
                 context.Log($"indirect message from {sender}: \"{System.Text.Encoding.ASCII.GetString(bytes)}\" ({received})");
                 payload = payload with { Arg1 = (ulong)bytes.Length };
+            }
+            else if (payload.Arg0 == SharedMemory.ReadShared)
+            {
+                payload = await SharedMemory.ReadAsync(context, driver.Version, payload);
             }
 
             new MsgSendDirectResp(request.Is64, new SenderReceiver(request.Endpoints.Receiver, request.Endpoints.Sender), DirectMessageKind.Partition, payload)

@@ -187,6 +187,9 @@ public static class SecurePartitions
                 bind = await context.CallAsync(bind);
                 payload = payload with { Arg1 = bind.W(0) == FfaFunctions.Id32(FfaFunction.Success) ? 0 : bind.W(2) };
                 break;
+            case SharedMemory.ReadShared:
+                payload = await SharedMemory.ReadAsync(context, FfaVersion.V1_2, payload);
+                break;
         }
 
         return Response(req.Is64, back.Sender, back.Receiver, payload);

@@ -87,6 +87,8 @@ internal static class CallBuilder
             FfaFunction.MemDonate or FfaFunction.MemLend or FfaFunction.MemShare or FfaFunction.MemRetrieveReq =>
                 new(StringComparer.Ordinal) { ["total_length"] = new(1, 0, 32), ["fragment_length"] = new(2, 0, 32), ["address"] = new(3, 0, 64), ["page_count"] = new(4, 0, 32) },
             FfaFunction.MemReclaim => new(StringComparer.Ordinal) { ["handle"] = new(1, 0, 32), ["handle_high"] = new(2, 0, 32), ["flags"] = new(3, 0, 32) },
+            FfaFunction.MemFragTx => new(StringComparer.Ordinal) { ["handle"] = new(1, 0, 32), ["handle_high"] = new(2, 0, 32), ["fragment_length"] = new(3, 0, 32), ["endpoint"] = new(4, 16, 16) },
+            FfaFunction.MemFragRx => new(StringComparer.Ordinal) { ["handle"] = new(1, 0, 32), ["handle_high"] = new(2, 0, 32), ["offset"] = new(3, 0, 32), ["endpoint"] = new(4, 16, 16) },
             _ => new(StringComparer.Ordinal),
         };
     }

@@ -53,7 +53,8 @@ public sealed record AwaitStep(int Line, string By, ushort Vcpu, Expectation Exp
 public sealed record CheckStep(int Line, IReadOnlyList<StateCheck> Checks) : ScenarioStep(Line);
 
 /// <summary>Bytes written into an endpoint's memory (a message in its TX buffer, data to share).</summary>
-public sealed record WriteStep(int Line, string Partition, string Buffer, ulong Offset, byte[] Bytes) : ScenarioStep(Line);
+/// <summary>Bytes into a partition's buffer or RAM; with <paramref name="Of"/>, at the page of that partition's RAM (its physical address, where a borrower maps it).</summary>
+public sealed record WriteStep(int Line, string Partition, string Buffer, ulong Offset, byte[] Bytes, string? Of = null) : ScenarioStep(Line);
 
 /// <summary>A non-secure interrupt for a pCPU (the SP running there is preempted at its next call).</summary>
 public sealed record NonSecureInterruptStep(int Line, int Pcpu) : ScenarioStep(Line);
@@ -110,7 +111,13 @@ public sealed record RxOwnerCheck(int Line, string Partition, RxOwner Owner, boo
 
 public sealed record VcpuStateCheck(int Line, string Partition, ushort Vcpu, Machine.VcpuState State) : StateCheck(Line);
 
-public sealed record MemoryCheck(int Line, string Partition, string Buffer, ulong Offset, byte[] Bytes) : StateCheck(Line);
+public sealed record MemoryCheck(int Line, string Partition, string Buffer, ulong Offset, byte[] Bytes, string? Of = null) : StateCheck(Line);
+
+/// <summary>Who owns the page at <paramref name="Offset"/> in <paramref name="Of"/>'s RAM (by its physical address).</summary>
+public sealed record OwnerCheck(int Line, string Of, ulong Offset, string Owner) : StateCheck(Line);
+
+/// <summary>How many memory transactions the SPMC and the hypervisor hold (live, not counting sends still in fragments).</summary>
+public sealed record TransactionsCheck(int Line, int? Spmc, int? Hypervisor) : StateCheck(Line);
 
 public sealed record MappedCheck(int Line, string Partition, bool Mapped, bool AtSpmc) : StateCheck(Line);
 
@@ -119,7 +126,7 @@ public sealed record AbortedCheck(int Line, string Partition, bool Aborted) : St
 public sealed record InterruptCheck(int Line, string Partition, ushort Vcpu, int InterruptId, bool Pending) : StateCheck(Line);
 
 /// <summary>A page of a partition's address space: mapped with exactly this access (Stage2Access.None: not mapped).</summary>
-public sealed record PageCheck(int Line, string Partition, ulong Address, Machine.Stage2Access Access) : StateCheck(Line);
+public sealed record PageCheck(int Line, string Partition, ulong Address, Machine.Stage2Access Access, string? Of = null) : StateCheck(Line);
 
 public sealed record FrameworkPendingCheck(int Line, string Partition, uint Spm, uint Hypervisor) : StateCheck(Line);
 

@@ -12,7 +12,7 @@ namespace Firmament.Scenarios.Scripts;
 /// Reads a scenario file (YAML). Every problem is a <see cref="PlatformFileException"/> naming the file and line;
 /// nothing runs half-read. The format is described in docs/scenarios.md.
 /// </summary>
-public static class ScenarioFile
+public static partial class ScenarioFile
 {
     private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps", "explore"];
     private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt", "power"];
@@ -162,7 +162,7 @@ public static class ScenarioFile
         map.Entries.FirstOrDefault(e => string.Equals(e.Key.Value, key, StringComparison.Ordinal)).Value;
 
     /// <summary>Reads steps against the platform (endpoint names) and the personalities (per-personality expectations).</summary>
-    private sealed class StepContext(PlatformYaml yaml, PlatformDescription platform, IReadOnlyList<Personality> personalities)
+    private sealed partial class StepContext(PlatformYaml yaml, PlatformDescription platform, IReadOnlyList<Personality> personalities)
     {
         public ScenarioStep Step(YamlItem item)
         {
@@ -254,6 +254,7 @@ public static class ScenarioFile
                 fields.Add(("sender", caller.Id.Value));
             }
 
+            DefaultDescriptorLengths(by, function, fields);
             if (!CallBuilder.TryBuild(function, is64, fields, out frame, out var reason))
             {
                 throw yaml.Fail(map, reason);
@@ -317,7 +318,7 @@ public static class ScenarioFile
         private CheckStep Check(YamlMap map, YamlItem value)
         {
             yaml.Map(map, "a check step", ["check"]);
-            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending", "version", "version-locked", "page"]);
+            var checks = yaml.Map(value, "check", ["rx-owner", "rx-owner-at-spmc", "vcpu-state", "memory", "mapped", "mapped-at-spmc", "aborted", "interrupt-pending", "framework-pending", "version", "version-locked", "page", "owner", "transactions"]);
             var result = new List<StateCheck>();
             foreach (var (key, item) in checks.Entries)
             {
@@ -378,11 +379,11 @@ public static class ScenarioFile
 
                         break;
                     case "memory":
-                        var memory = yaml.Map(item, "memory", ["partition", "buffer", "offset", "bytes", "text"]);
-                        result.Add(new MemoryCheck(item.Line, PartitionName(Required(memory, "partition")), BufferName(memory), Offset(memory), Bytes(memory)));
+                        var memory = yaml.Map(item, "memory", ["partition", "buffer", "offset", "bytes", "text", "of"]);
+                        result.Add(new MemoryCheck(item.Line, PartitionName(Required(memory, "partition")), BufferName(memory), Offset(memory), Bytes(memory), Of(memory)));
                         break;
                     case "page":
-                        var page = yaml.Map(item, "page", ["partition", "address", "access"]);
+                        var page = yaml.Map(item, "page", ["partition", "address", "access", "of"]);
                         var accessText = yaml.Text(Required(page, "access"), "access");
                         var access = accessText switch
                         {
@@ -393,7 +394,13 @@ public static class ScenarioFile
                             "rwx" => Stage2Access.All,
                             _ => throw yaml.Fail(page, $"page access '{accessText}' is not none, r, rw, rx or rwx"),
                         };
-                        result.Add(new PageCheck(item.Line, PartitionName(Required(page, "partition")), yaml.Integer(Required(page, "address"), "address", 0, ulong.MaxValue), access));
+                        result.Add(new PageCheck(item.Line, PartitionName(Required(page, "partition")), yaml.Integer(Required(page, "address"), "address", 0, ulong.MaxValue), access, Of(page)));
+                        break;
+                    case "owner":
+                        result.Add(OwnerCheckOf(item));
+                        break;
+                    case "transactions":
+                        result.Add(TransactionsCheckOf(item));
                         break;
                     case "interrupt-pending":
                         var interrupt = yaml.Map(item, "interrupt-pending", ["partition", "vcpu", "id", "pending"]);
@@ -425,8 +432,13 @@ public static class ScenarioFile
         private WriteStep Write(YamlMap map, YamlItem value)
         {
             yaml.Map(map, "a write step", ["write"]);
-            var write = yaml.Map(value, "write", ["partition", "buffer", "offset", "bytes", "text", "message"]);
+            var write = yaml.Map(value, "write", ["partition", "buffer", "offset", "bytes", "text", "message", "descriptor", "relinquish", "of"]);
             var partition = PartitionName(Required(write, "partition"));
+            if (MemoryWrite(map, write, partition) is { } memoryWrite)
+            {
+                return memoryWrite;
+            }
+
             if (SubValue(write, "message") is { } messageItem)
             {
                 var message = yaml.Map(messageItem, "message", ["receiver", "sender", "payload", "text", "uuid", "version"]);
@@ -443,7 +455,7 @@ public static class ScenarioFile
                 return new WriteStep(map.Line, partition, "tx", 0, bytes);
             }
 
-            return new WriteStep(map.Line, partition, BufferName(write), Offset(write), Bytes(write));
+            return new WriteStep(map.Line, partition, BufferName(write), Offset(write), Bytes(write), Of(write));
         }
 
         private PowerStep Power(YamlMap map, YamlItem value)

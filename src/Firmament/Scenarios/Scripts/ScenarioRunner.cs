@@ -75,6 +75,28 @@ public static class ScenarioRunner
 
     private sealed class Execution(Scenario scenario, Personality personality, Platform platform)
     {
+        private readonly Dictionary<string, ulong> _ramBase = InitialRamBases(platform);
+
+        private static Dictionary<string, ulong> InitialRamBases(Platform platform)
+        {
+            var bases = new Dictionary<string, ulong>(StringComparer.Ordinal);
+            foreach (var p in platform.Partitions)
+            {
+                var ram = p.Config.Memory.Count > 0 ? p.Config.Memory[0].Address : p.Config.Kind switch
+                {
+                    PartitionKind.Sp => Platform.DefaultSpRam,
+                    PartitionKind.Kernel => Platform.DefaultKernelRam,
+                    _ => Platform.DefaultVmRam,
+                };
+                if (p.Memory.Stage2.TryGetEntry(ram, out var entry))
+                {
+                    bases[p.Name] = entry.PhysicalPage << PhysicalMemory.PageShift;
+                }
+            }
+
+            return bases;
+        }
+
         public ScenarioResult? Do(ScenarioStep step)
         {
             switch (step)
@@ -86,7 +108,7 @@ public static class ScenarioRunner
                 case CheckStep check:
                     return check.Checks.Select(Check).FirstOrDefault(static r => r is not null);
                 case WriteStep write:
-                    var (space, address) = Where(write.Partition, write.Buffer, write.Offset);
+                    var (space, address) = Where(write.Partition, write.Buffer, write.Offset, write.Of);
                     return space.TryWrite(address, write.Bytes, out var fault) ? null : Error(write.Line, $"write into {write.Partition}: {fault}");
                 case NonSecureInterruptStep ns:
                     if (platform.Spmc is null)
@@ -290,10 +312,11 @@ public static class ScenarioRunner
                         ? null
                         : Fail(framework.Line, $"{framework.Partition}'s framework notifications pending: spm 0x{spm:X}, hypervisor 0x{hv:X}; expected spm 0x{framework.Spm:X}, hypervisor 0x{framework.Hypervisor:X}", default, null);
                 case PageCheck page:
-                    var access = platform[page.Partition].Memory.Stage2.TryGetEntry(page.Address, out var entry) ? entry.Access : Stage2Access.None;
+                    var pageAddress = page.Of is null ? page.Address : Where(page.Partition, "ram", page.Address, page.Of).Address;
+                    var access = platform[page.Partition].Memory.Stage2.TryGetEntry(pageAddress, out var entry) ? entry.Access : Stage2Access.None;
                     return access == page.Access ? null : Fail(page.Line, $"{page.Partition}'s page at 0x{page.Address:X} is {access}, expected {page.Access}", default, null);
                 case MemoryCheck memory:
-                    var (space, address) = Where(memory.Partition, memory.Buffer, memory.Offset);
+                    var (space, address) = Where(memory.Partition, memory.Buffer, memory.Offset, memory.Of);
                     var bytes = new byte[memory.Bytes.Length];
                     if (!space.TryRead(address, bytes, out var fault))
                     {
@@ -303,6 +326,16 @@ public static class ScenarioRunner
                     return bytes.AsSpan().SequenceEqual(memory.Bytes)
                         ? null
                         : Fail(memory.Line, $"{memory.Partition} {memory.Buffer}+0x{memory.Offset:X}: expected {Convert.ToHexString(memory.Bytes)}, found {Convert.ToHexString(bytes)}", default, null);
+                case OwnerCheck ownerCheck:
+                    var physical = Where(ownerCheck.Of, "ram", ownerCheck.Offset, ownerCheck.Of).Address;
+                    var expectedOwner = platform[ownerCheck.Owner].Id;
+                    var actualOwner = platform.Pages.TryGetPage(physical >> PhysicalMemory.PageShift, out var record) ? record.Owner : (EndpointId?)null;
+                    return actualOwner == expectedOwner ? null : Fail(ownerCheck.Line, $"{ownerCheck.Of}'s RAM page +0x{ownerCheck.Offset:X} (PA 0x{physical:X}) is owned by {actualOwner?.ToString() ?? "nobody"}, expected {ownerCheck.Owner} ({expectedOwner})", default, null);
+                case TransactionsCheck transactions:
+                    var (atSpmc, atHypervisor) = (platform.Spmc?.SharedMemory.Count ?? 0, platform.Hypervisor?.SharedMemory.Count ?? 0);
+                    return (transactions.Spmc is null || transactions.Spmc == atSpmc) && (transactions.Hypervisor is null || transactions.Hypervisor == atHypervisor)
+                        ? null
+                        : Fail(transactions.Line, $"live memory transactions: SPMC {atSpmc}, hypervisor {atHypervisor}; expected SPMC {transactions.Spmc?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}, hypervisor {transactions.Hypervisor?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}", default, null);
                 default:
                     return Error(check.Line, "unknown check");
             }
@@ -317,9 +350,24 @@ public static class ScenarioRunner
             return manager?.Endpoint(id);
         }
 
-        private (AddressSpace Space, ulong Address) Where(string partition, string buffer, ulong offset)
+        private (AddressSpace Space, ulong Address) Where(string partition, string buffer, ulong offset, string? of = null)
         {
             var p = platform[partition];
+            if (of is not null)
+            {
+                // A page of another partition's RAM, by its physical address: where a borrower maps it (IPA = PA).
+                // The RAM's physical base is the one it had at boot (a region is placed contiguously), so the page is
+                // still found after it was donated away.
+                if (!_ramBase.TryGetValue(of, out var physicalBase))
+                {
+                    var (ownerSpace, ownerAddress) = Where(of, "ram", 0);
+                    physicalBase = ownerSpace.Stage2.TryGetEntry(ownerAddress, out var owned) ? owned.PhysicalPage << PhysicalMemory.PageShift : ownerAddress;
+                    _ramBase[of] = physicalBase;
+                }
+
+                return (p.Memory, physicalBase + offset);
+            }
+
             var buffers = platform.BuffersOf(p.Id);
             var baseAddress = buffer switch
             {
