@@ -150,7 +150,7 @@ public sealed partial class ResourceManager
 
     private RmError ConfigImage(ushort caller, ReadOnlySpan<byte> request)
     {
-        var error = Owned(caller, request, 36, RmError.VmidInvalid, out var record);
+        var error = Owned(caller, request, 40, RmError.VmidInvalid, out var record);
         if (error != RmError.Ok)
         {
             return error;

@@ -15,7 +15,7 @@ namespace Firmament.Scenarios.Scripts;
 public static class ScenarioFile
 {
     private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps"];
-    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt"];
+    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt", "hypercall"];
 
     public static Scenario Load(string path)
     {
@@ -143,8 +143,15 @@ public static class ScenarioFile
                 "await" => Await(map, value),
                 "check" => Check(map, value),
                 "write" => Write(map, value),
+                "hypercall" => Hypercall(map, value),
                 _ => Interrupt(map, value),
             };
+        }
+
+        private HypercallStep Hypercall(YamlMap map, YamlItem value)
+        {
+            var (by, vcpu) = Who(map, "by");
+            return GunyahSteps.Read(yaml, map, value, by, vcpu, platform);
         }
 
         private CallStep Call(YamlMap map, string kind, YamlItem value)
