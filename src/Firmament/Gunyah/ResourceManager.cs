@@ -248,7 +248,7 @@ public sealed partial class ResourceManager : IVirqSink
                 continue;
             }
 
-            if (result.IsComplete && result.Header.Type == RmMessageType.Request)
+            if (result.IsComplete && link.Reassembler.Header.Type == RmMessageType.Request)
             {
                 var header = link.Reassembler.Header;
                 var error = Serve(link, header.MessageId, link.Reassembler.Payload, _reply.AsSpan(RmErrors.ErrorWordSize), out var length);
