@@ -199,13 +199,13 @@ public sealed partial class ResourceManager
 
         record.Vm = vm;
         record.HasConsole = record.Image!.Console;
-        Connect(vm);
+        WriteBootInfo(Connect(vm), record.Owner);
         var ownerRecord = _records[record.Owner];
         foreach (var thread in vm.Threads)
         {
             var cap = Grant(thread, owner, (uint)(ThreadRights.Affinity | ThreadRights.YieldTo | ThreadRights.State));
             var virq = BindNew(thread.WakeupSource, owner);
-            ownerRecord.Resources.Add(new RmResource(RmResourceType.VirtualCpu, vm.Vmid, HandleOf(thread), thread.Vcpu.Id.Index, cap, virq));
+            ownerRecord.Resources.Add(new RmResource(RmResourceTypes.VirtualCpu, vm.Vmid, HandleOf(thread), thread.Vcpu.Id.Index, cap, virq));
         }
 
         if (record.Image.Peer)
@@ -227,15 +227,15 @@ public sealed partial class ResourceManager
             var sendVirq = BindNew(queue.SendSource, from);
             var receiveCap = Grant(queue, to, (uint)MsgqueueRights.Receive);
             var receiveVirq = BindNew(queue.ReceiveSource, to);
-            fromRecord.Resources.Add(new RmResource(RmResourceType.MsgqueueSend, to.Vmid, HandleOf(queue), 0, sendCap, sendVirq));
-            toRecord.Resources.Add(new RmResource(RmResourceType.MsgqueueReceive, from.Vmid, HandleOf(queue), 0, receiveCap, receiveVirq));
+            fromRecord.Resources.Add(new RmResource(RmResourceTypes.MsgqueueSend, to.Vmid, HandleOf(queue), 0, sendCap, sendVirq));
+            toRecord.Resources.Add(new RmResource(RmResourceTypes.MsgqueueReceive, from.Vmid, HandleOf(queue), 0, receiveCap, receiveVirq));
 
             var doorbell = CreateDoorbell($"{from.Name}->{to.Name}");
             var ring = Grant(doorbell, from, (uint)DoorbellRights.Send);
             var answer = Grant(doorbell, to, (uint)DoorbellRights.Receive);
             var bell = BindNew(doorbell.Source, to);
-            fromRecord.Resources.Add(new RmResource(RmResourceType.DoorbellSource, to.Vmid, HandleOf(doorbell), 0, ring, 0));
-            toRecord.Resources.Add(new RmResource(RmResourceType.Doorbell, from.Vmid, HandleOf(doorbell), 0, answer, bell));
+            fromRecord.Resources.Add(new RmResource(RmResourceTypes.DoorbellSource, to.Vmid, HandleOf(doorbell), 0, ring, 0));
+            toRecord.Resources.Add(new RmResource(RmResourceTypes.Doorbell, from.Vmid, HandleOf(doorbell), 0, answer, bell));
         }
     }
 

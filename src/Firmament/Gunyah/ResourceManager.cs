@@ -118,7 +118,9 @@ public sealed partial class ResourceManager : IVirqSink
         ArgumentNullException.ThrowIfNull(vm);
         Primary = vm.Vmid;
         _records[vm.Vmid] = new RmVmRecord(vm.Vmid, Vmid) { State = RmVmState.Running, OsState = RmOsState.Run, Vm = vm };
-        return Connect(vm);
+        var link = Connect(vm);
+        WriteBootInfo(link, Vmid);
+        return link;
     }
 
     /// <summary>Creates an active message queue in the RM's cspace (the RM holds the master cap).</summary>
@@ -196,6 +198,17 @@ public sealed partial class ResourceManager : IVirqSink
         _bySource[fromRm.SendSource] = link;
         _links[client.Vmid] = link;
         return link;
+    }
+
+    /// <summary>Writes the VM's <see cref="RmBootInfo"/> at the start of its RAM (what the DT overlay's rm-rpc node carries).</summary>
+    private void WriteBootInfo(RmLink link, ushort owner)
+    {
+        if (link.Client.Memory is { } memory && Host is { } host)
+        {
+            Span<byte> block = stackalloc byte[RmBootInfo.Size];
+            new RmBootInfo(link.Vmid, owner, link.TxCap, link.RxCap, link.TxVirq, link.RxVirq).Write(block);
+            memory.TryWrite(host.RamBase(link.Client), block, out _);
+        }
     }
 
     private void Activate(GunyahObject target)

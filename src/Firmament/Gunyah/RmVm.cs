@@ -20,22 +20,15 @@ public interface IGunyahVmHost
     /// <summary>Creates the partition for <paramref name="image"/> with VMID <paramref name="vmid"/>; null with a reason when it cannot.</summary>
     GunyahVm? CreateVm(ushort vmid, GunyahImage image, out string reason);
 
+    /// <summary>IPA of the VM's RAM, where the RM writes its boot information (<see cref="RmBootInfo"/>).</summary>
+    ulong RamBase(GunyahVm vm);
+
     /// <summary>Removes a VM's partition (its vCPUs stop for good).</summary>
     void DestroyVm(GunyahVm vm);
 }
 
 /// <summary>One hypervisor resource as VM_GET_HYP_RESOURCES describes it to the VM that holds it.</summary>
 public readonly record struct RmResource(byte Type, ushort Partner, uint Handle, uint Label, CapId Cap, uint Virq);
-
-/// <summary>RM resource types (VM_GET_HYP_RESOURCES).</summary>
-public static class RmResourceType
-{
-    public const byte DoorbellSource = 0;
-    public const byte Doorbell = 1;
-    public const byte MsgqueueSend = 2;
-    public const byte MsgqueueReceive = 3;
-    public const byte VirtualCpu = 4;
-}
 
 /// <summary>The RM's record of a VM: state, owner, image, console sides, the resources it was given.</summary>
 public sealed class RmVmRecord(ushort vmid, ushort owner)

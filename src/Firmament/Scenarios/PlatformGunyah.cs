@@ -1,5 +1,6 @@
 using Firmament.Abi.Ffa;
 using Firmament.Abi.Gunyah;
+using Firmament.Abi.Gunyah.Rm;
 using Firmament.Endpoints.Samples;
 using Firmament.Ffa;
 using Firmament.Gunyah;
@@ -269,6 +270,12 @@ public sealed partial class Platform : IGunyahVmHost
         var vm = Gunyah!.AddVm(vmid, config.Name, partition.Memory, partition.Vcpus);
         Gunyah.MakeProxyScheduled(vm, Hypervisor!);
         return vm;
+    }
+
+    ulong IGunyahVmHost.RamBase(GunyahVm vm)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        return _byName.TryGetValue(vm.Name, out var partition) && partition.Config.Memory.Count > 0 ? partition.Config.Memory[0].Address : DefaultVmRam;
     }
 
     void IGunyahVmHost.DestroyVm(GunyahVm vm)

@@ -113,7 +113,7 @@ public sealed class VmLoader
         }
 
         vm.Resources.AddRange(resources);
-        vm.Vcpus.AddRange(resources.Where(static r => r.Type == 4).OrderBy(static r => r.Label).Select(static r => r.Cap));
+        vm.Vcpus.AddRange(resources.Where(static r => r.Type == RmResourceTypes.VirtualCpu).OrderBy(static r => r.Label).Select(static r => r.Cap));
         return await Rm.StartAsync(vm.Vmid).ConfigureAwait(false);
     }
 

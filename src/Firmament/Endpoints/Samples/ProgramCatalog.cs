@@ -10,6 +10,8 @@ public static class ProgramCatalog
         ["faulty"] = (SecurePartitions.Faulty, "SP: echoes until asked to crash, then faults"),
         ["demo-client"] = (NormalWorld.DemoClient, "VM or kernel: probes FF-A with the driver and exercises the platform"),
         ["server"] = (NormalWorld.Server, "VM: serves direct requests, reading indirect messages on request"),
+        ["gunyah-host"] = (GunyahDemo.Host, "VM (Gunyah primary): creates a VM through the RM, reads its console, talks to it over a message queue and doorbells"),
+        ["gunyah-guest"] = (GunyahDemo.Guest, "VM image (Gunyah secondary): writes its console, answers the host's message, rings its doorbell, exits"),
     };
 
     public static IEnumerable<string> Names => Programs.Keys.Order(StringComparer.Ordinal);
