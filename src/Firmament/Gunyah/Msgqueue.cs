@@ -58,6 +58,16 @@ public sealed class Msgqueue(string name) : GunyahObject
         return GunyahError.Ok;
     }
 
+    /// <summary>Activates a queue that no cspace holds (tools and tests; hypervisor-made queues are activated by object_activate or the RM): INIT → ACTIVE with its storage.</summary>
+    public void ActivateDetached()
+    {
+        if (State == GunyahObjectState.Init && IsConfigured)
+        {
+            OnActivate();
+            State = GunyahObjectState.Active;
+        }
+    }
+
     internal override void OnActivate()
     {
         _data = new byte[Depth * MaxMsgSize];

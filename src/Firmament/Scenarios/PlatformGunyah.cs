@@ -31,6 +31,9 @@ public sealed record GunyahPlatform
 
     /// <summary>Images VM_CONFIG_IMAGE names by index.</summary>
     public IReadOnlyList<GunyahImage> Images { get; init; } = [];
+
+    /// <summary>Programs for image program names that are not in the catalogue (tests and embedders give their own).</summary>
+    public IReadOnlyDictionary<string, Endpoints.EndpointProgram> ImagePrograms { get; init; } = new Dictionary<string, Endpoints.EndpointProgram>(StringComparer.Ordinal);
 }
 
 /// <summary>Reads a platform file's <c>gunyah:</c> section (docs/platform-files.md).</summary>
@@ -250,15 +253,24 @@ public sealed partial class Platform : IGunyahVmHost
     GunyahVm? IGunyahVmHost.CreateVm(ushort vmid, GunyahImage image, out string reason)
     {
         reason = string.Empty;
-        if (!ProgramCatalog.TryGet(image.Program, out var program) || Hypervisor?.Endpoint(new EndpointId(vmid)) is not null)
+        if (!(Description.Gunyah!.ImagePrograms.TryGetValue(image.Program, out var program) || ProgramCatalog.TryGet(image.Program, out program))
+            || Hypervisor?.Endpoint(new EndpointId(vmid)) is not null)
         {
             reason = $"image {image.Name}: program {image.Program} unknown or VMID 0x{vmid:X} in use";
             return null;
         }
 
+        // Named after the image and VMID; a VMID used again after a reset gets a fresh name (destroyed VMs stay in
+        // Partitions, so their trace events keep a name).
+        var name = $"{image.Name}{vmid:x}";
+        for (var n = 2; _partitions.Exists(p => p.Name == name); n++)
+        {
+            name = $"{image.Name}{vmid:x}_{n}";
+        }
+
         var config = new PartitionConfig
         {
-            Name = $"{image.Name}@0x{vmid:x}",
+            Name = name,
             Id = new EndpointId(vmid),
             Kind = PartitionKind.Vm,
             VcpuCount = image.Vcpus,
@@ -282,9 +294,6 @@ public sealed partial class Platform : IGunyahVmHost
     {
         ArgumentNullException.ThrowIfNull(vm);
         Hypervisor?.DestroyVm(new EndpointId(vm.Vmid));
-        if (_byName.Remove(vm.Name, out var partition))
-        {
-            _partitions.Remove(partition);
-        }
+        _byName.Remove(vm.Name);
     }
 }

@@ -70,7 +70,7 @@ public class TraceCommandTests
         code.ShouldBe(0);
         var lines = output.TrimEnd('\n').Split('\n');
         lines[0].ShouldStartWith("# Firmament trace: platform 'default'");
-        lines[^1].ShouldBe("235 of 235 events");
+        lines[^1].ShouldBe("377 of 377 events");
         var kind = lines[1].IndexOf("kind", StringComparison.Ordinal);
         var what = lines[1].IndexOf("what", StringComparison.Ordinal);
         foreach (var line in lines[2..^1])
@@ -105,7 +105,7 @@ public class TraceCommandTests
         File.WriteAllLines(path, lines.Take(10));
         (code, _, error) = CliRunner.Run("trace", path);
         code.ShouldBe(2);
-        error.ShouldBe($"firmament: {path}:10: the header promises 235 events but the file has 8 (cut short?)\n", StringCompareShould.IgnoreLineEndings);
+        error.ShouldBe($"firmament: {path}:10: the header promises 377 events but the file has 8 (cut short?)\n", StringCompareShould.IgnoreLineEndings);
 
         File.WriteAllText(path, "{\"traceEvents\": []}\n");
         (code, _, error) = CliRunner.Run("trace", path);
@@ -137,9 +137,9 @@ public class TraceCommandTests
     public void Trace_KindIsCaseInsensitive_AndRepeatedOptionsWiden()
     {
         var (_, faults, _) = CliRunner.Run("trace", DemoTrace.Value, "--kind", "fault");
-        faults.ShouldEndWith("1 of 235 events\n");
+        faults.ShouldEndWith("1 of 377 events\n");
         var (_, both, _) = CliRunner.Run("trace", DemoTrace.Value, "--kind", "fault", "--kind", "irq");
-        both.ShouldEndWith("1 of 235 events\n"); // the default demo raises no interrupt
+        both.ShouldEndWith("1 of 377 events\n"); // the default demo raises no interrupt
         var (_, calls, _) = CliRunner.Run("trace", DemoTrace.Value, "--kind", "call", "--endpoint", "vm1", "--endpoint", "vm2");
         var (_, vm1, _) = CliRunner.Run("trace", DemoTrace.Value, "--kind", "call", "--endpoint", "vm1");
         var (_, vm2, _) = CliRunner.Run("trace", DemoTrace.Value, "--kind", "call", "--endpoint", "vm2");
