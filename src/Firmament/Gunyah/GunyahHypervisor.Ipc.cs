@@ -186,7 +186,7 @@ public sealed partial class GunyahHypervisor
             error = queue.BeginSend(size, out var slot);
             if (error == GunyahError.Ok)
             {
-                error = vm.Memory is { } memory && memory.TryRead(call.Buffer, slot, out _) ? GunyahError.Ok : GunyahError.AddrInvalid;
+                error = CopyIn(vm, call.Buffer, slot) ? GunyahError.Ok : GunyahError.AddrInvalid;
                 notFull = error == GunyahError.Ok ? queue.CommitSend(size, call.IsPush) : notFull;
             }
         }
@@ -212,7 +212,7 @@ public sealed partial class GunyahHypervisor
             error = queue.BeginReceive(call.BufferSize, out var message);
             if (error == GunyahError.Ok)
             {
-                error = vm.Memory is { } memory && memory.TryWrite(call.Buffer, message, out _) ? GunyahError.Ok : GunyahError.AddrInvalid;
+                error = CopyOut(vm, call.Buffer, message) ? GunyahError.Ok : GunyahError.AddrInvalid;
                 if (error == GunyahError.Ok)
                 {
                     size = (ulong)message.Length;
@@ -225,6 +225,40 @@ public sealed partial class GunyahHypervisor
         frame[1] = size;
         frame[2] = notEmpty ? 1UL : 0;
         return CallOutcome.Completed;
+    }
+
+    /// <summary>Copies a message from the VM's buffer; false when the buffer is not readable by the VM.</summary>
+    private static bool CopyIn(GunyahVm vm, ulong buffer, Span<byte> slot)
+    {
+        if (vm.Memory is not { } memory)
+        {
+            return false;
+        }
+
+        if (vm.ReadWindow.TryGet(memory, buffer, slot.Length, out var window))
+        {
+            window.CopyTo(slot);
+            return true;
+        }
+
+        return memory.TryRead(buffer, slot, out _);
+    }
+
+    /// <summary>Copies a message into the VM's buffer; false (and nothing written) when it is not writable by the VM.</summary>
+    private static bool CopyOut(GunyahVm vm, ulong buffer, ReadOnlySpan<byte> message)
+    {
+        if (vm.Memory is not { } memory)
+        {
+            return false;
+        }
+
+        if (vm.WriteWindow.TryGet(memory, buffer, message.Length, out var window))
+        {
+            message.CopyTo(window);
+            return true;
+        }
+
+        return memory.TryWrite(buffer, message, out _);
     }
 
     private static CallOutcome MsgqueueFlush(GunyahVm vm, ref RegisterFrame frame, GunyahConvention convention)

@@ -37,6 +37,11 @@ public sealed class GunyahVm
     /// <summary>Thread objects of its vCPUs (one per vCPU), in index order.</summary>
     public IReadOnlyList<GunyahThread> Threads => _threads;
 
+    /// <summary>Translation caches for message buffers: read (send) and write (receive).</summary>
+    internal BufferWindow ReadWindow { get; } = new(Stage2Access.Read);
+
+    internal BufferWindow WriteWindow { get; } = new(Stage2Access.Write);
+
     /// <summary>Set while the VM's vCPUs are proxy-scheduled by their owner (vcpu_run).</summary>
     public bool IsProxyScheduled { get; internal set; }
 
