@@ -82,6 +82,7 @@ public sealed partial class ResourceManager : IVirqSink
     private readonly byte[] _packet = new byte[RmRpc.PacketSize];
     private readonly byte[] _reply = new byte[RmRpc.MaxPayload];
     private readonly Queue<(ushort Vmid, RmMessageId Id, byte[] Payload)> _notifications = new();
+    private readonly Queue<RmLink> _deferred = new();
     private ushort _notificationSequence;
     private bool _serving;
 
@@ -234,13 +235,23 @@ public sealed partial class ResourceManager : IVirqSink
 
         if (_serving)
         {
-            return; // the loop below is already draining (a reply made room and a new packet arrived meanwhile)
+            // Already serving (this link's loop will see the packet; another link's waits its turn below).
+            if (!_deferred.Contains(link))
+            {
+                _deferred.Enqueue(link);
+            }
+
+            return;
         }
 
         _serving = true;
         try
         {
             Drain(link);
+            while (_deferred.TryDequeue(out var next))
+            {
+                Drain(next);
+            }
         }
         finally
         {
