@@ -181,6 +181,39 @@ public class RmAndClientTests
     }
 
     [Fact]
+    public void RmMessages_OfTheMaximumSize_63Packets_CrossBothWays_AndOneByteMoreIsRefused()
+    {
+        var text = string.Concat(Enumerable.Range(0, RmRpc.MaxPayload).Select(static i => (char)('a' + (i % 26))))[..(RmRpc.MaxPayload - 4)];
+        var received = string.Empty;
+        RmCallResult tooLong = default;
+        GunyahRig.HostAndGuest(
+            async host =>
+            {
+                var (_, rm, loader) = GunyahRig.Connect(host);
+                var vm = await GunyahRig.StartGuestAsync(loader);
+                var console = new GunyahConsole(rm, vm.Vmid);
+                await console.OpenAsync();
+                await loader.RunAsync(vm);
+                await rm.PollAsync();
+                received = console.Read();
+            },
+            async guest =>
+            {
+                var info = GunyahRig.BootInfo(guest);
+                var hyp = new GunyahCaller(guest.Conduit);
+                var rm = new RmClient(new MsgqueueClient(hyp, guest.Memory, GunyahRig.Ram + 0x1000, RmRpc.PacketSize, info.TxCap, info.RxCap));
+                await rm.ConsoleOpenAsync();
+                (await rm.ConsoleWriteAsync(0, Encoding.ASCII.GetBytes(text))).ShouldBe(RmError.Ok); // 14 616 bytes: 63 packets
+                tooLong = await rm.CallAsync(RmMessageId.VmConsoleWrite, new byte[RmRpc.MaxPayload + 1], Memory<byte>.Empty);
+                await hyp.YieldAsync();
+            });
+
+        received.Length.ShouldBe(RmRpc.MaxPayload - 4);
+        received.ShouldBe(text);
+        tooLong.Error.ShouldBe(RmError.MsgInvalid);
+    }
+
+    [Fact]
     public void RmNotifications_BeyondTheQueueDepth_WaitForRoomAndArriveInOrder()
     {
         var lines = string.Empty;
