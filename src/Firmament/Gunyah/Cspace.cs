@@ -82,7 +82,7 @@ public sealed class Capability(Cspace owner, int index, GunyahObject target, uin
 
 /// <summary>
 /// A capability space: slots addressed by a 16-bit index (8-bit table, 8-bit slot), named outside by randomized
-/// 64-bit IDs: id = (index × mult) XOR base, with mult a non-zero 16-bit value and base a 64-bit value whose top half
+/// 64-bit IDs: id = (index × mult) XOR base, with mult an odd 16-bit value and base a 64-bit value whose top half
 /// is below 0xFFFFFF00, both drawn from the platform seed and the owner's VMID (deterministic, yet unrelated IDs for the
 /// same object in two VMs). Lookup checks, in order: the ID decodes (else ARGUMENT_INVALID), the slot holds a cap
 /// (CAP_NULL), not revoked (CAP_REVOKED), the object type (WRONG_OBJECT_TYPE), the rights (INSUFFICIENT_RIGHTS).
@@ -94,14 +94,22 @@ public sealed class Cspace : GunyahObject
 
     private readonly Capability?[]?[] _tables = new Capability?[]?[256];
     private readonly ulong _base;
-    private readonly ulong _mult;
+    private readonly uint _mult;
+    private readonly uint _inverse;
     private int _count;
 
     public Cspace(string name, ulong seed, int maxCaps = 1024)
     {
         Name = name;
         var random = new DeterministicRandom(seed);
-        _mult = (ulong)(random.Next(0xFFFF) + 1);
+        // An odd multiplier has an inverse modulo 2^32, so decoding is one multiplication instead of two divisions.
+        _mult = (uint)((random.Next(0x8000) * 2) + 1);
+        _inverse = _mult;
+        for (var i = 0; i < 5; i++)
+        {
+            _inverse *= 2 - (_mult * _inverse);
+        }
+
         var high = (ulong)(uint)random.Next(0x7FFF_FF00);
         _base = (high << 32) | (uint)random.NextUInt64();
         MaxCaps = maxCaps;
@@ -124,12 +132,20 @@ public sealed class Cspace : GunyahObject
     {
         index = -1;
         var product = id.Value ^ _base;
-        if (product > uint.MaxValue || product % _mult != 0 || product / _mult > MaxIndex)
+        if (product > uint.MaxValue)
         {
             return false;
         }
 
-        index = (int)(product / _mult);
+        // index × mult = product exactly when the inverse gives an index of 16 bits (the product of two 16-bit values
+        // cannot wrap 32 bits, so the congruence is an equality).
+        var candidate = (uint)product * _inverse;
+        if (candidate > MaxIndex)
+        {
+            return false;
+        }
+
+        index = (int)candidate;
         return true;
     }
 

@@ -26,6 +26,9 @@ public sealed partial class GunyahHypervisor
     public static readonly HypApiInfo ApiInfo = HypApiInfo.Create(HypervisorVariant.Gunyah);
 
     private readonly Dictionary<ushort, GunyahVm> _vms = [];
+
+    /// <summary>VMs with a VMID below 256 (all of them, in practice), for the call path's lookup.</summary>
+    private readonly GunyahVm?[] _smallVms = new GunyahVm?[256];
     private readonly ulong _seed;
 
     public GunyahHypervisor(Scheduler scheduler, ulong seed)
@@ -53,11 +56,24 @@ public sealed partial class GunyahHypervisor
         }
 
         _vms.Add(vmid, vm);
+        if (vmid < _smallVms.Length)
+        {
+            _smallVms[vmid] = vm;
+        }
+
         return vm;
     }
 
     /// <summary>Forgets a VM (after its reset); its objects stay reachable only through caps held elsewhere.</summary>
-    public bool RemoveVm(ushort vmid) => _vms.Remove(vmid);
+    public bool RemoveVm(ushort vmid)
+    {
+        if (vmid < _smallVms.Length)
+        {
+            _smallVms[vmid] = null;
+        }
+
+        return _vms.Remove(vmid);
+    }
 
     public GunyahVm? Vm(ushort vmid) => _vms.GetValueOrDefault(vmid);
 
@@ -153,7 +169,11 @@ public sealed partial class GunyahHypervisor
         _ => Result(ref frame, GunyahError.Unimplemented),
     };
 
-    private GunyahVm? VmOf(Vcpu vcpu) => _vms.GetValueOrDefault(vcpu.Id.Endpoint.Value);
+    private GunyahVm? VmOf(Vcpu vcpu)
+    {
+        var vmid = vcpu.Id.Endpoint.Value;
+        return vmid < _smallVms.Length ? _smallVms[vmid] : _vms.GetValueOrDefault(vmid);
+    }
 
     private GunyahThread? ThreadOf(Vcpu vcpu) =>
         VmOf(vcpu) is { } vm && vcpu.Id.Index < vm.Threads.Count && ReferenceEquals(vm.Threads[vcpu.Id.Index].Vcpu, vcpu) ? vm.Threads[vcpu.Id.Index] : null;
