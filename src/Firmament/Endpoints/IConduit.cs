@@ -21,3 +21,13 @@ public interface IConduit
     /// <summary>Traps with <paramref name="frame"/> and returns the answer.</summary>
     ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame);
 }
+
+/// <summary>
+/// A conduit that can also trap with a non-zero HVC immediate (Gunyah's native hypercalls, <c>HVC #(0x6000 + N)</c>,
+/// where the call number is in the instruction and the arguments start at x0).
+/// </summary>
+public interface IHvcConduit
+{
+    /// <summary>Traps with <see cref="IConduit.Registers"/> through <c>HVC #<paramref name="hvcImmediate"/></c>.</summary>
+    ValueTask CallAsync(ushort hvcImmediate);
+}

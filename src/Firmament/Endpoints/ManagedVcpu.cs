@@ -10,7 +10,7 @@ namespace Firmament.Endpoints;
 /// ValueTask backed by this object, whose continuation the scheduler invokes from its loop when it resumes the vCPU.
 /// One reusable source per vCPU, scheduling flags ignored: no Task, no thread pool, no captured context.
 /// </summary>
-public sealed class ManagedVcpu : IVcpuBackend, IConduit, ICpuInterrupts, IValueTaskSource<RegisterFrame>, IValueTaskSource
+public sealed class ManagedVcpu : IVcpuBackend, IConduit, IHvcConduit, ICpuInterrupts, IValueTaskSource<RegisterFrame>, IValueTaskSource
 {
     private readonly Dictionary<int, InterruptHandler> _handlers = [];
     private readonly Scheduler _scheduler;
@@ -120,6 +120,24 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, ICpuInterrupts, IValue
 
         _hasResult = false;
         return new ValueTask(this, ++_token);
+    }
+
+    /// <summary>
+    /// Traps with <see cref="Registers"/> through <c>HVC #<paramref name="hvcImmediate"/></c> (a native Gunyah
+    /// hypercall, where the call number is the immediate); otherwise as <see cref="CallAsync()"/>.
+    /// </summary>
+    public ValueTask CallAsync(ushort hvcImmediate)
+    {
+        var vcpu = _vcpu!;
+        vcpu.Immediate = hvcImmediate;
+        try
+        {
+            return CallAsync();
+        }
+        finally
+        {
+            vcpu.Immediate = 0;
+        }
     }
 
     public ValueTask<RegisterFrame> CallAsync(in RegisterFrame frame)

@@ -10,7 +10,7 @@ namespace Firmament.Endpoints;
 /// </summary>
 public sealed class ScriptedVcpu(Scheduler scheduler) : IVcpuBackend
 {
-    private readonly Queue<RegisterFrame> _calls = new();
+    private readonly Queue<(RegisterFrame Frame, ushort Immediate)> _calls = new();
     private bool _started;
 
     /// <summary>The vCPU is parked inside a call that has not returned yet.</summary>
@@ -23,7 +23,10 @@ public sealed class ScriptedVcpu(Scheduler scheduler) : IVcpuBackend
     public int CallsMade { get; private set; }
 
     /// <summary>Queues a call; the vCPU makes it the next time it runs (make it ready with <see cref="Scheduler.Ready"/>).</summary>
-    public void Enqueue(in RegisterFrame frame) => _calls.Enqueue(frame);
+    public void Enqueue(in RegisterFrame frame) => _calls.Enqueue((frame, 0));
+
+    /// <summary>Queues a call made through <c>HVC #<paramref name="hvcImmediate"/></c> (a native Gunyah hypercall).</summary>
+    public void Enqueue(in RegisterFrame frame, ushort hvcImmediate) => _calls.Enqueue((frame, hvcImmediate));
 
     public void Resume(Vcpu vcpu)
     {
@@ -41,11 +44,15 @@ public sealed class ScriptedVcpu(Scheduler scheduler) : IVcpuBackend
         }
 
         _started = true;
-        while (_calls.TryDequeue(out var frame))
+        while (_calls.TryDequeue(out var next))
         {
+            var frame = next.Frame;
             CallsMade++;
             scheduler.OnCall(vcpu, frame);
-            if (vcpu.Handler.Call(vcpu, ref frame) == CallOutcome.Blocked)
+            vcpu.Immediate = next.Immediate;
+            var outcome = vcpu.Handler.Call(vcpu, ref frame);
+            vcpu.Immediate = 0;
+            if (outcome == CallOutcome.Blocked)
             {
                 InCall = true;
                 scheduler.AfterBlockedCall(vcpu);

@@ -15,7 +15,7 @@ namespace Firmament.Ffa;
 /// SPs with PARTITION_INFO_GET, tells subscribed SPs about each VM (VM created), then starts the VMs.
 /// Notifications: VM-to-VM ones are bound and delivered here (Hypervisor.Notifications.cs), the rest are the SPMC's;
 /// the SRI from the secure side is drained here and turned into NPIs for VMs. Memory sharing is in HypervisorMemory.cs.
-/// Not yet: Gunyah calls (NOT_SUPPORTED).
+/// Gunyah-style hypercalls (SMCCC owner 6, native HVC immediates) go to <see cref="Gunyah"/> when the platform has one.
 /// </summary>
 public sealed partial class Hypervisor : PartitionManager, INormalWorld
 {
@@ -49,6 +49,9 @@ public sealed partial class Hypervisor : PartitionManager, INormalWorld
     public override EndpointId OwnId => EndpointId.Hypervisor;
 
     public override string RoleName => "hypervisor";
+
+    /// <summary>Gunyah's hypercall service (SMCCC owner 6 and native <c>HVC #0x6000+N</c>), when the platform has one.</summary>
+    public Gunyah.GunyahHypervisor? Gunyah { get; set; }
 
     /// <summary>The SPs as the SPMC described them at boot.</summary>
     public IReadOnlyList<PartitionInfo> SecurePartitions => _secure;
@@ -143,6 +146,12 @@ public sealed partial class Hypervisor : PartitionManager, INormalWorld
     /// </summary>
     protected override bool Offers(FfaFunction function, bool is64, in FfaCaller caller) =>
         function != FfaFunction.RxAcquire && (function != FfaFunction.SpmIdGet || _spmc is not null) && OffersNotification(function, caller);
+
+    protected override CallOutcome UnknownFunction(in FfaCaller caller, ref RegisterFrame frame) =>
+        Gunyah is { } gunyah && gunyah.Handles(caller.Vcpu, frame) ? gunyah.Call(caller.Vcpu, ref frame) : base.UnknownFunction(caller, ref frame);
+
+    protected override CallOutcome HandleOwnVcpuCall(FfaVcpu self, ref RegisterFrame frame) =>
+        self.Vcpu.Immediate != 0 && Gunyah is { } gunyah ? gunyah.Call(self.Vcpu, ref frame) : base.HandleOwnVcpuCall(self, ref frame);
 
     protected override IEnumerable<PartitionInfo> DiscoverablePartitions(in FfaCaller caller) =>
         Partitions.SelectMany(static p => PartitionInfos.For(p.Config)).Concat(_secure);

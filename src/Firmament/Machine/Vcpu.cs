@@ -110,6 +110,12 @@ public sealed class Vcpu
     /// <summary>Its virtual interrupt interface.</summary>
     public VirtualCpuInterface Interrupts { get; } = new();
 
+    /// <summary>
+    /// The immediate of the HVC being handled when it is not <c>HVC #0</c> (Gunyah's native hypercalls,
+    /// <c>HVC #(0x6000 + N)</c>); 0 for SMCCC calls. The backend sets it just before the call and clears it after.
+    /// </summary>
+    public ushort Immediate { get; set; }
+
     /// <summary>Calls made (for reports).</summary>
     public long Calls { get; internal set; }
 

@@ -10,12 +10,12 @@ namespace Firmament.Scenarios;
 /// The built-in platform <c>firmament run</c> uses without a file: a hypervisor and an SPMC, two pCPUs, two VMs and
 /// two SPs — a client VM, a server VM, an echo SP with a vCPU per pCPU, and a single-vCPU SP that faults on request.
 /// </summary>
-public static class DefaultPlatform
+public static partial class DefaultPlatform
 {
     /// <summary>SP1's UUID.</summary>
     public static Uuid EchoUuid { get; } = Uuid.Parse("1e67b5b4-e14f-904a-13fb-1fb8cbdae1da");
 
-    public static PlatformDescription Create(ulong seed = 0) => new()
+    public static PlatformDescription Create(ulong seed = 0) => WithGunyah(new()
     {
         Name = "default",
         Roles = PlatformRoles.HypervisorAndSpmc,
@@ -70,5 +70,5 @@ public static class DefaultPlatform
                 BootOrder = 1,
             },
         ],
-    };
+    });
 }

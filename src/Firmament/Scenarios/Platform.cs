@@ -13,7 +13,7 @@ namespace Firmament.Scenarios;
 /// places inside the right RAM is mapped there (IPA = PA, as S-EL2 SPMCs map SPs); anything else gets pages from the
 /// world's pool at the IPA asked for.
 /// </summary>
-public sealed class Platform
+public sealed partial class Platform
 {
     public const ulong SecureRamBase = 0x0600_0000;
     public const ulong SecureRamSize = 0x0A00_0000;
@@ -114,6 +114,11 @@ public sealed class Platform
         foreach (var config in description.Partitions)
         {
             platform.Add(config);
+        }
+
+        if (description.Gunyah is { } gunyah && platform.Hypervisor is not null)
+        {
+            platform.SetUpGunyah(gunyah);
         }
 
         return platform;

@@ -37,6 +37,9 @@ public sealed record PlatformDescription
 
     public IReadOnlyList<PartitionConfig> Partitions { get; init; } = [];
 
+    /// <summary>The Gunyah objects and images (docs/gunyah.md); null: the hypervisor serves no Gunyah calls.</summary>
+    public GunyahPlatform? Gunyah { get; init; }
+
     /// <summary>Where it came from (a file path, "built-in"), for messages.</summary>
     public string Origin { get; init; } = "built-in";
 

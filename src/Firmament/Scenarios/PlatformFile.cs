@@ -50,7 +50,7 @@ public static class PlatformFile
     public const int MaxPartitions = 256;
     public const int MaxRegions = 64;
 
-    private static readonly string[] TopKeys = ["name", "roles", "personality", "pcpus", "seed", "partitions"];
+    private static readonly string[] TopKeys = ["name", "roles", "personality", "pcpus", "seed", "partitions", "gunyah"];
 
     private static readonly string[] PartitionKeys =
     [
@@ -176,8 +176,10 @@ public static class PlatformFile
             var drafts = items.Select(item => Partition(item, pcpus, personality)).ToList();
             var context = new Validation(yaml, roles, pcpus, personality);
             context.Check(drafts, (YamlItem?)Key(top, "roles") ?? top, Key(top, "partitions")!);
+            var configs = drafts.Select(static d => d.Config with { Id = d.Id!.Value }).ToList();
             return new PlatformDescription
             {
+                Gunyah = Value(top, "gunyah") is { } g ? GunyahPlatformSection.Parse(yaml, g, roles, pcpus, configs) : null,
                 Name = name,
                 Roles = roles,
                 Personality = personality,

@@ -144,9 +144,9 @@ public class ChromeTraceExportTests
     [Fact]
     public void ChromeJson_TimesAreVirtualMicroseconds_WithNanosecondDecimals()
     {
-        // The first world switch into sp1 for vm1's first request: the call is recorded at 3.250 µs, the SP resumes at 3.650.
+        // The first world switch into sp1 for vm1's first request (after the three VM-created messages at boot).
         var request = File.On("vm1 vCPU0").First(static s => s.Name == "FFA_MSG_SEND_DIRECT_REQ");
-        request.Json.GetProperty("ts").GetRawText().ShouldBe("3.6");
+        request.Json.GetProperty("ts").GetRawText().ShouldBe("4.55");
         request.Json.GetProperty("dur").GetRawText().ShouldBe("0.9");
     }
 

@@ -26,11 +26,13 @@ public partial class MermaidExportTests
     public void Mermaid_DeclaresAParticipantPerPartition_PlusTheHypervisorAndTheSpmc_ByWorld()
     {
         var lines = Body.ToList();
-        lines.Take(11).ShouldBe(
+        lines.Take(13).ShouldBe(
         [
             "box rgb(232, 240, 255) Normal world",
             "participant vm1 as vm1 (0x0001)",
             "participant vm2 as vm2 (0x0002)",
+            "participant host as host (0x0003)",
+            "participant guest80 as guest80 (0x0080)",
             "participant hypervisor as hypervisor",
             "end",
             "box rgb(255, 236, 228) Secure world",

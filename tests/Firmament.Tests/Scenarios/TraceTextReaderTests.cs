@@ -55,7 +55,7 @@ public class TraceTextReaderTests
 
         trace.Header.ShouldStartWith("# Firmament trace: platform 'default'");
         trace.Events.Select(static e => e.Partition).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .ShouldBe(["hypervisor", "sp1", "sp2", "vm1", "vm2"]);
+            .ShouldBe(["guest80", "host", "hypervisor", "sp1", "sp2", "vm1", "vm2"]);
     }
 
     [Fact]

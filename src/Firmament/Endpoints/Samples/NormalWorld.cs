@@ -37,7 +37,8 @@ public static class NormalWorld
         }
 
         var secure = driver.Devices.Where(static d => d.Id.IsSecure).DistinctBy(static d => d.Id).ToList();
-        var peers = driver.Devices.Where(d => !d.Id.IsSecure && d.Id != driver.Id).ToList();
+        // VM peers that serve requests (a VM that only runs, like the Gunyah host, is left alone).
+        var peers = driver.Devices.Where(d => !d.Id.IsSecure && d.Id != driver.Id && (d.Properties & PartitionProperties.ReceivesDirectRequests) != 0).ToList();
         foreach (var sp in secure)
         {
             var echo = await driver.Messaging.SyncSendReceiveAsync(sp, new DirectMessagePayload(1, 2, 3, 4, 5));

@@ -12,6 +12,8 @@ public static class ProgramCatalog
         ["server"] = (NormalWorld.Server, "VM: serves direct requests, reading indirect messages on request"),
         ["notify-sender"] = (NotificationPrograms.Sender, "VM: every vCPU sets its first three notification IDs for every VM that receives notifications"),
         ["notify-receiver"] = (NotificationPrograms.Receiver, "VM: binds every other VM's notification IDs, takes them when its NPI comes, waits for the next"),
+        ["gunyah-host"] = (GunyahDemo.Host, "VM (Gunyah primary): creates a VM through the RM, reads its console, talks to it over a message queue and doorbells"),
+        ["gunyah-guest"] = (GunyahDemo.Guest, "VM image (Gunyah secondary): writes its console, answers the host's message, rings its doorbell, exits"),
     };
 
     public static IEnumerable<string> Names => Programs.Keys.Order(StringComparer.Ordinal);

@@ -15,7 +15,7 @@ namespace Firmament.Scenarios.Scripts;
 public static partial class ScenarioFile
 {
     private static readonly string[] TopKeys = ["name", "description", "tags", "platform", "personality", "personalities", "seed", "scripted", "scripted-boot", "steps", "explore"];
-    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt", "power"];
+    private static readonly string[] StepKinds = ["call", "regs", "await", "check", "write", "interrupt", "power", "hypercall"];
 
     public static Scenario Load(string path)
     {
@@ -185,8 +185,15 @@ public static partial class ScenarioFile
                 "check" => Check(map, value),
                 "write" => Write(map, value),
                 "power" => Power(map, value),
+                "hypercall" => Hypercall(map, value),
                 _ => Interrupt(map, value),
             };
+        }
+
+        private HypercallStep Hypercall(YamlMap map, YamlItem value)
+        {
+            var (by, vcpu) = Who(map, "by");
+            return GunyahSteps.Read(yaml, map, value, by, vcpu, platform);
         }
 
         private CallStep Call(YamlMap map, string kind, YamlItem value)

@@ -103,6 +103,10 @@ public static class ScenarioRunner
             {
                 case CallStep call:
                     return DoCall(call);
+                case HypercallStep hypercall:
+                    return GunyahSteps.Run(platform, hypercall, StepBudget) is { } problem
+                        ? new ScenarioResult(scenario, personality, problem.Failed ? ScenarioOutcome.Failed : ScenarioOutcome.Error, hypercall.Line, problem.Message, problem.Context, platform.Scheduler.Steps)
+                        : null;
                 case AwaitStep wait:
                     return DoAwait(wait);
                 case CheckStep check:

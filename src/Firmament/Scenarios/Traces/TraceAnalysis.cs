@@ -1,5 +1,6 @@
 using Firmament.Abi;
 using Firmament.Abi.Ffa;
+using Firmament.Abi.Gunyah;
 using Firmament.Ffa;
 using Firmament.Machine;
 
@@ -334,7 +335,9 @@ internal sealed class TraceAnalysis
                     }
 
                     span.Return = e;
-                    span.ReturnDescription = Describe(track, e.Frame, span.Function);
+                    span.ReturnDescription = GunyahHypercalls.TryGetBySmcccId(span.Call.Frame.W(0), out var hypercall)
+                        ? GunyahDescriber.DescribeResult(hypercall.Call, e.Frame)
+                        : Describe(track, e.Frame, span.Function);
                     span.Error = ErrorOf(e.Frame);
                     span.End = Math.Max(e.Time, span.Start);
                     span.Backwards = e.Time < span.Start ? span.Start - e.Time : 0;
