@@ -45,6 +45,7 @@ public abstract partial class PartitionManager : ICallHandler
         RegisterDirectMessaging();
         RegisterIndirectMessaging();
         RegisterCpuCycles();
+        RegisterConsole();
     }
 
     /// <summary>A handler for one ABI: the caller, and the frame it passed (which the handler turns into the return).</summary>
