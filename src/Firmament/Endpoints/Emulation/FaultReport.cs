@@ -43,7 +43,8 @@ public sealed record FaultReport(VcpuId Vcpu, ulong Pc, string Reason, uint? Ins
             var instructions = disassembler.Disassemble(code, (long)address);
             if (instructions.Length == 0)
             {
-                return "undecodable";
+                // Capstone 4 has no name for UDF (and none for an unallocated encoding): give the word.
+                return $".inst 0x{BitConverter.ToUInt32(code):x8} (no instruction Capstone knows)";
             }
 
             var first = instructions[0];
