@@ -25,11 +25,31 @@ internal static class Guests
     /// <summary>Skips the calling test unless the emulator loads and the images are built; returns the image path.</summary>
     public static string Image(string name)
     {
-        Assert.SkipWhen(Unicorn.UnavailableReason is not null, $"emulator unavailable: {Unicorn.UnavailableReason}");
-        var (directory, failure) = Built.Value;
-        Assert.SkipWhen(directory is null, $"guest images not built: {failure}");
-        return Path.Combine(directory!, name + ".bin");
+        Require();
+        return Path.Combine(Built.Value.Directory!, name + ".bin");
     }
+
+    /// <summary>Skips the calling test, with the reason, unless the emulator loads and the images are built.</summary>
+    public static void Require()
+    {
+        var reason = Unavailable();
+        Assert.SkipWhen(reason is not null, reason ?? string.Empty);
+    }
+
+    /// <summary>Why emulated endpoints cannot run here (building the images first), or null when they can.</summary>
+    public static string? Unavailable()
+    {
+        if (Unicorn.UnavailableReason is { } reason)
+        {
+            return $"emulator unavailable: {reason}";
+        }
+
+        return Built.Value.Failure is { } failure ? $"guest images not built: {failure}" : null;
+    }
+
+    /// <summary>Whether a conformance scenario (a path under conformance/) runs emulated endpoints.</summary>
+    public static bool IsEmulated(string relative) =>
+        relative.Replace('\\', '/').StartsWith("emulation/", StringComparison.Ordinal);
 
     /// <summary>An SP running an image from the default SP RAM.</summary>
     public static PartitionConfig Sp(string name, ushort id, string image, params ulong[] arguments) =>
