@@ -25,6 +25,9 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     /// <summary>PSCI CPU_OFF (SMC32): the guest's way to end its code, as a managed program returns.</summary>
     public const uint PsciCpuOff = 0x8400_0002;
 
+    /// <summary>Bit 30 of an SMCCC function ID: the SMC64/HVC64 convention.</summary>
+    private const ulong SmcccConvention64 = 1UL << 30;
+
     /// <summary>SCR_EL3.HCE: without it an EL1 <c>hvc</c> is an undefined instruction.</summary>
     private const ulong ScrHce = 1UL << 8;
 
@@ -34,9 +37,19 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     private readonly Scheduler _scheduler;
     private readonly AddressSpace _memory;
     private readonly GuestImage _image;
-    private readonly int[] _registerIds = new int[RegisterFrame.Count];
+    // x0..x17 as Unicorn reads them (register IDs, values, pointers to the values), and a compacted list of the
+    // registers an answer changes: all pinned, so the batched calls pass raw pointers and marshal nothing.
+    private readonly int[] _registerIds = GC.AllocateArray<int>(RegisterFrame.Count, pinned: true);
     private readonly ulong[] _values = GC.AllocateArray<ulong>(RegisterFrame.Count, pinned: true);
-    private readonly IntPtr[] _pointers = new IntPtr[RegisterFrame.Count];
+    private readonly IntPtr[] _pointers = GC.AllocateArray<IntPtr>(RegisterFrame.Count, pinned: true);
+    private readonly int[] _writeIds = GC.AllocateArray<int>(RegisterFrame.Count, pinned: true);
+    private readonly ulong[] _writeValues = GC.AllocateArray<ulong>(RegisterFrame.Count, pinned: true);
+    private readonly IntPtr[] _writePointers = GC.AllocateArray<IntPtr>(RegisterFrame.Count, pinned: true);
+    private readonly IntPtr _idsAddress;
+    private readonly IntPtr _pointersAddress;
+    private readonly IntPtr _writeIdsAddress;
+    private readonly IntPtr _writePointersAddress;
+    private int _registersRead;
     private readonly HashSet<ulong> _mappedPages = [];
     private readonly Unicorn.InterruptHook _interruptHook;
     private readonly Unicorn.MemoryHook _memoryHook;
@@ -61,7 +74,13 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
         {
             _registerIds[i] = Unicorn.X(i);
             _pointers[i] = Marshal.UnsafeAddrOfPinnedArrayElement(_values, i);
+            _writePointers[i] = Marshal.UnsafeAddrOfPinnedArrayElement(_writeValues, i);
         }
+
+        _idsAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_registerIds, 0);
+        _pointersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_pointers, 0);
+        _writeIdsAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_writeIds, 0);
+        _writePointersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_writePointers, 0);
 
         _interruptHook = OnInterrupt;
         _memoryHook = OnInvalidMemory;
@@ -105,7 +124,8 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
         }
         else if (_deliver)
         {
-            WriteFrame(vcpu.Result);
+            _registersRead = 0; // the registers may have changed since: write every one the answer's convention has
+            WriteAnswer(vcpu.Result);
             _scheduler.OnReturn(vcpu, vcpu.Result);
         }
 
@@ -232,7 +252,7 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     private void Call(IntPtr uc)
     {
         var vcpu = _vcpu!;
-        ReadFrame(ref _frame);
+        ReadCall(ref _frame);
         if ((uint)_frame[0] == PsciCpuOff)
         {
             _stop = Stop.Ended;
@@ -246,7 +266,7 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
             if (!_scheduler.YieldAfterCompletedCall(vcpu, _frame))
             {
                 _scheduler.OnReturn(vcpu, _frame);
-                WriteFrame(_frame);
+                WriteAnswer(_frame);
                 FastCalls++;
                 return;
             }
@@ -347,16 +367,66 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
         _mappedPages.Add(page);
     }
 
-    private void ReadFrame(ref RegisterFrame frame)
+    /// <summary>
+    /// Reads a call's registers: x0..x7 for an SMC32/HVC32 function ID (SMCCC: its arguments are w0..w7 and x8..x17
+    /// are preserved; they are passed as zero), x0..x17 for an SMC64 one (FF-A v1.2 uses them all, and checks them).
+    /// Register access through Unicorn costs a few ns per register: reading half of them halves that.
+    /// </summary>
+    private void ReadCall(ref RegisterFrame frame)
     {
-        _ = Unicorn.NativeMethods.uc_reg_read_batch(_engine!.Handle, _registerIds, _pointers, RegisterFrame.Count);
+        var uc = _engine!.Handle;
+        _ = Unicorn.NativeMethods.uc_reg_read_batch(uc, _idsAddress, _pointersAddress, 8);
+        _registersRead = 8;
+        if ((_values[0] & SmcccConvention64) != 0)
+        {
+            _ = Unicorn.NativeMethods.uc_reg_read_batch(uc, _idsAddress + (8 * sizeof(int)), _pointersAddress + (8 * IntPtr.Size), RegisterFrame.Count - 8);
+            _registersRead = RegisterFrame.Count;
+        }
+        else
+        {
+            _values.AsSpan(8).Clear();
+        }
+
         _values.AsSpan().CopyTo(frame.AsSpan());
     }
 
+    /// <summary>Reads all of x0..x17 (at a preemption point, where no call says which matter).</summary>
+    private void ReadFrame(ref RegisterFrame frame)
+    {
+        _ = Unicorn.NativeMethods.uc_reg_read_batch(_engine!.Handle, _idsAddress, _pointersAddress, RegisterFrame.Count);
+        _registersRead = RegisterFrame.Count;
+        _values.AsSpan().CopyTo(frame.AsSpan());
+    }
+
+    /// <summary>
+    /// Writes an answer: the registers of its convention (x0..x7, or x0..x17 for an SMC64 answer), only those that
+    /// differ from what the call left in them (unknown registers are always written).
+    /// </summary>
+    private void WriteAnswer(in RegisterFrame frame)
+    {
+        var count = (frame[0] & SmcccConvention64) != 0 ? RegisterFrame.Count : 8;
+        var changed = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (i >= _registersRead || frame[i] != _values[i])
+            {
+                _writeIds[changed] = _registerIds[i];
+                _writeValues[changed] = frame[i];
+                changed++;
+            }
+        }
+
+        if (changed > 0)
+        {
+            _ = Unicorn.NativeMethods.uc_reg_write_batch(_engine!.Handle, _writeIdsAddress, _writePointersAddress, changed);
+        }
+    }
+
+    /// <summary>Writes all of x0..x17 (the entry registers).</summary>
     private void WriteFrame(in RegisterFrame frame)
     {
         frame.AsReadOnlySpan().CopyTo(_values);
-        _ = Unicorn.NativeMethods.uc_reg_write_batch(_engine!.Handle, _registerIds, _pointers, RegisterFrame.Count);
+        _ = Unicorn.NativeMethods.uc_reg_write_batch(_engine!.Handle, _idsAddress, _pointersAddress, RegisterFrame.Count);
     }
 
     private void Close()

@@ -159,13 +159,16 @@ internal static class Unicorn
         [DllImport(Library, EntryPoint = "uc_reg_read")]
         public static extern int uc_reg_read_cp(IntPtr uc, int regid, ref CpReg value);
 
+        /// <summary>Pointers to pinned arrays (no marshalling); short and never calls back, so no GC transition.</summary>
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         [DllImport(Library)]
-        public static extern int uc_reg_read_batch(IntPtr uc, int[] regs, IntPtr[] values, int count);
+        [SuppressGCTransition]
+        public static extern int uc_reg_read_batch(IntPtr uc, IntPtr regs, IntPtr values, int count);
 
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         [DllImport(Library)]
-        public static extern int uc_reg_write_batch(IntPtr uc, int[] regs, IntPtr[] values, int count);
+        [SuppressGCTransition]
+        public static extern int uc_reg_write_batch(IntPtr uc, IntPtr regs, IntPtr values, int count);
 
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         [DllImport(Library)]
