@@ -78,3 +78,33 @@ public class EmulatedEndpointTests
         backend.Runs.ShouldBeLessThan(5);
     }
 }
+
+public class EmulationDeterminismTests
+{
+    [Fact]
+    public void TheSameEmulatedPlatform_GivesTheSameTrace_EventForEvent()
+    {
+        string Run()
+        {
+            var platform = Rig.Run(
+                new PlatformDescription
+                {
+                    Pcpus = 2,
+                    Seed = 7,
+                    Partitions =
+                    [
+                        Guests.Vm("ping", 1, "ping-vm", 0x8001, 30),
+                        Guests.Vm("ping2", 2, "ping-vm", 0x8002, 30, 1),
+                        Guests.Sp("echo", 0x8001, "echo-sp"),
+                        Rig.Sp("managed", 0x8002, Rig.EchoSp, uuid: Uuid.Parse("22222222-2222-3333-4444-555555555555")),
+                    ],
+                });
+            platform.Console.Count(static l => l.Text.StartsWith("ping: 30 of 30", StringComparison.Ordinal)).ShouldBe(2);
+            return string.Join('\n', platform.Trace.Events.Select(static e => e.ToString()));
+        }
+
+        var first = Run();
+        first.ShouldNotBeEmpty();
+        Run().ShouldBe(first);
+    }
+}

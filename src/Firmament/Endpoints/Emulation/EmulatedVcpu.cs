@@ -115,9 +115,17 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     public void Resume(Vcpu vcpu)
     {
         ArgumentNullException.ThrowIfNull(vcpu);
+        if (_hookFault is not null && _engine is not null)
+        {
+            // A stage-2 change could not be applied while the vCPU was parked: it must not run on a stale map.
+            _ = Unicorn.NativeMethods.uc_reg_read(_engine.Handle, Unicorn.RegPc, out var stalePc);
+            Stopped(vcpu, stalePc, _hookFault);
+            return;
+        }
+
         if (_engine is null)
         {
-            if (Fault is not null || !Start(vcpu))
+            if (Fault is not null || !TryStart(vcpu))
             {
                 return;
             }
@@ -176,6 +184,20 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     {
         _memory.Stage2.Changed -= OnStage2Changed;
         Close();
+    }
+
+    /// <summary>Starts the CPU; a failure (Unicorn refusing a mapping or a register) stops the vCPU with a report.</summary>
+    private bool TryStart(Vcpu vcpu)
+    {
+        try
+        {
+            return Start(vcpu);
+        }
+        catch (InvalidOperationException e)
+        {
+            Stopped(vcpu, _image.EntryPoint, $"the emulator could not be set up: {e.Message}");
+            return false;
+        }
     }
 
     /// <summary>Opens the CPU, maps the partition's memory, sets the entry state. False if that failed (the vCPU is stopped).</summary>
@@ -337,17 +359,27 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
             return; // mapped as a whole when the CPU starts
         }
 
-        for (var page = firstPage; page < firstPage + count; page++)
+        try
         {
-            if (_mappedPages.Remove(page))
+            for (var page = firstPage; page < firstPage + count; page++)
             {
-                Unicorn.Check(Unicorn.NativeMethods.uc_mem_unmap(_engine.Handle, page << PhysicalMemory.PageShift, PhysicalMemory.PageSize), "uc_mem_unmap");
-            }
+                if (_mappedPages.Remove(page))
+                {
+                    Unicorn.Check(Unicorn.NativeMethods.uc_mem_unmap(_engine.Handle, page << PhysicalMemory.PageShift, PhysicalMemory.PageSize), "uc_mem_unmap");
+                }
 
-            if (_memory.Stage2.TryGetEntry(page << PhysicalMemory.PageShift, out var entry))
-            {
-                MapPage(page, entry);
+                if (_memory.Stage2.TryGetEntry(page << PhysicalMemory.PageShift, out var entry))
+                {
+                    MapPage(page, entry);
+                }
             }
+        }
+        catch (InvalidOperationException e)
+        {
+            // The manager's change stands; this vCPU stops before it runs again (at once, if it is running).
+            _hookFault = $"a stage-2 change could not be applied to the emulated CPU: {e.Message}";
+            _hookFaultPc = 0;
+            _ = Unicorn.NativeMethods.uc_emu_stop(_engine.Handle);
         }
     }
 
