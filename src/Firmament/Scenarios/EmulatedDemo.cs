@@ -15,8 +15,18 @@ public static class EmulatedDemo
     /// <summary>The image's path under the repository (built by <c>make -C guests</c>; ./firmament does that).</summary>
     public const string ImagePath = "guests/build/ping-vm.bin";
 
+    /// <summary>
+    /// Set to <c>off</c>, the demo is the managed one exactly, on every machine (no partition, no note): what golden
+    /// files of the demo's output are compared with.
+    /// </summary>
+    public const string OptOutVariable = "FIRMAMENT_DEMO_EMULATION";
+
     /// <summary>The demo with the emulated VM added, or with a note that says plainly why it is not there.</summary>
-    public static PlatformDescription AddTo(PlatformDescription demo)
+    public static PlatformDescription AddTo(PlatformDescription demo) =>
+        string.Equals(Environment.GetEnvironmentVariable(OptOutVariable), "off", StringComparison.Ordinal) ? demo : With(demo);
+
+    /// <summary>The demo with the emulated VM, whatever <see cref="OptOutVariable"/> says.</summary>
+    public static PlatformDescription With(PlatformDescription demo)
     {
         ArgumentNullException.ThrowIfNull(demo);
         if (Unicorn.UnavailableReason is { } reason)
