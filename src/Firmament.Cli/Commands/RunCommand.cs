@@ -32,7 +32,7 @@ internal static class RunCommand
         command.SetAction(parse =>
         {
             var file = parse.GetValue(platform);
-            var description = file is null ? DefaultPlatform.Create() : PlatformLoader.Load(file);
+            var description = file is null ? EmulatedDemo.AddTo(DefaultPlatform.Create()) : PlatformLoader.Load(file);
             if (parse.GetValue(seed) is { } chosen)
             {
                 description = description with { Seed = chosen };

@@ -94,6 +94,9 @@ public sealed record PartitionConfig
     /// <summary>The managed program each vCPU runs, or null for a partition with no code (it only waits).</summary>
     public EndpointProgram? Program { get; init; }
 
+    /// <summary>AArch64 machine code the vCPUs run under emulation instead of a managed program (Endpoints/Emulation).</summary>
+    public Endpoints.Emulation.GuestImage? Image { get; init; }
+
     /// <summary>Where the partition was described (file and line, or manifest path), for messages.</summary>
     public string Origin { get; init; } = string.Empty;
 

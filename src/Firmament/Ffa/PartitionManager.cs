@@ -49,6 +49,7 @@ public abstract partial class PartitionManager : ICallHandler
         RegisterNotifications();
         RegisterMemorySharing();
         RegisterMemoryPermissions();
+        RegisterConsole();
     }
 
     /// <summary>A handler for one ABI: the caller, and the frame it passed (which the handler turns into the return).</summary>

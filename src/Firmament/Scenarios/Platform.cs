@@ -1,6 +1,7 @@
 using Firmament.Abi;
 using Firmament.Abi.Ffa;
 using Firmament.Endpoints;
+using Firmament.Endpoints.Emulation;
 using Firmament.Ffa;
 using Firmament.Machine;
 
@@ -56,6 +57,11 @@ public sealed partial class Platform
             Spmc = new Spmc(Scheduler, Memory, description.Personality, NormalWorldMemory) { Pages = Pages };
         }
 
+        if (Spmc is not null)
+        {
+            Spmc.ConsoleSink = Log;
+        }
+
         if (description.Roles == PlatformRoles.KernelAndSpmc)
         {
             Kernel = new KernelPort(Spmc!, Scheduler);
@@ -65,7 +71,7 @@ public sealed partial class Platform
         {
             var tx = _normal.Take(1);
             var rx = _normal.Take(1);
-            Hypervisor = new Hypervisor(Scheduler, Memory, description.Personality, Spmc, NormalWorldMemory, tx, rx) { Pages = Pages };
+            Hypervisor = new Hypervisor(Scheduler, Memory, description.Personality, Spmc, NormalWorldMemory, tx, rx) { Pages = Pages, ConsoleSink = Log };
             if (Spmc is not null)
             {
                 Spmc.NormalWorld = Hypervisor;
@@ -186,6 +192,10 @@ public sealed partial class Platform
 
         var buffers = MapBuffers(config, stage2, pool, top);
         _buffers[config.Id] = buffers;
+        if (config.Image is { } image)
+        {
+            LoadImage(config, image, space);
+        }
 
         Partition partition = config.Kind switch
         {
@@ -242,6 +252,7 @@ public sealed partial class Platform
         IVcpuBackend backend = config switch
         {
             { Scripted: true } => new ScriptedVcpu(Scheduler),
+            { Image: { } image } => new EmulatedVcpu(Scheduler, partition.Memory, image),
             { Program: { } program } => new ManagedVcpu(Scheduler, program),
             _ => new NoCode(),
         };
@@ -273,12 +284,32 @@ public sealed partial class Platform
         }
     }
 
-    private void Log(EndpointContext context, string text)
+    private void Log(EndpointContext context, string text) => Log(context.Vcpu, context.Name, text);
+
+    /// <summary>A console line a partition manager collected from FFA_CONSOLE_LOG.</summary>
+    private void Log(Vcpu vcpu, string text) =>
+        Log(vcpu.Id, _partitions.Find(p => p.Id == vcpu.Id.Endpoint)?.Name ?? vcpu.Id.Endpoint.ToString(), text);
+
+    private void Log(VcpuId vcpu, string name, string text)
     {
         var pcpu = Scheduler.Running?.Pcpu;
         var time = pcpu?.Time ?? Scheduler.Now;
-        _console.Add(new ConsoleLine(time, context.Vcpu, context.Name, text));
-        Trace.Record(time, pcpu?.Index ?? -1, context.Vcpu, TraceKind.Log, text: text);
+        _console.Add(new ConsoleLine(time, vcpu, name, text));
+        Trace.Record(time, pcpu?.Index ?? -1, vcpu, TraceKind.Log, text: text);
+    }
+
+    /// <summary>Copies an emulated partition's image into its memory; a platform that cannot run it is a configuration error.</summary>
+    private static void LoadImage(PartitionConfig config, GuestImage image, AddressSpace space)
+    {
+        if (Unicorn.UnavailableReason is { } reason)
+        {
+            throw new ArgumentException($"{config.Name}: runs an AArch64 image, but the emulator is not available: {reason}", nameof(config));
+        }
+
+        if (image.TryLoad(space) is { } error)
+        {
+            throw new ArgumentException($"{config.Name}: {error}", nameof(config));
+        }
     }
 
     private static ulong AlignUp(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);

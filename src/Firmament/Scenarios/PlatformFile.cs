@@ -1,6 +1,7 @@
 using Firmament.Abi;
 using Firmament.Abi.Ffa;
 using Firmament.Abi.Ffa.Descriptors;
+using Firmament.Endpoints.Emulation;
 using Firmament.Endpoints.Samples;
 using Firmament.Ffa;
 using Firmament.Machine;
@@ -32,6 +33,11 @@ namespace Firmament.Scenarios;
 ///     aarch64: true                  # bit 8    direct-request2-receive: bit 9 direct-request2-send: bit 10
 ///     boot-order: 0                  # SPs boot lowest first (0..65535; unique when given)
 ///     program: echo                  # a built-in program (ProgramCatalog); none: the partition only waits
+///     image:                         # or: AArch64 machine code run under emulation (docs/emulation.md)
+///       file: ../guests/build/echo-sp.bin   # required: a flat image, relative to this file
+///       load: 0x10000000             # IPA of its first byte, 4 KiB aligned (default: the first memory region)
+///       entry: 0x10000000            # where every vCPU starts (default: load)
+///       args: [0x8001, 100]          # x1..x7 at entry (x0 is the vCPU index)
 ///     manifest: sp/cactus.dts        # an SP manifest (.dts/.dtb), relative to this file
 ///     include-dirs: [include]        # extra cpp include directories for the manifest, relative to this file
 /// </code>
@@ -56,18 +62,20 @@ public static class PlatformFile
     [
         "name", "kind", "id", "uuids", "exception-level", "vcpus", "memory", "rxtx-pages", "ffa-version", "properties",
         "direct-request-receive", "direct-request-send", "direct-request2-receive", "direct-request2-send", "indirect-messaging",
-        "notifications", "vm-created", "vm-destroyed", "aarch64", "boot-order", "program", "manifest", "include-dirs",
+        "notifications", "vm-created", "vm-destroyed", "aarch64", "boot-order", "program", "manifest", "include-dirs", "image",
     ];
 
     /// <summary>What a file may still say about a partition described by a manifest.</summary>
     private static readonly string[] ManifestOverrides =
     [
-        "name", "kind", "id", "vcpus", "boot-order", "program", "manifest", "include-dirs", "properties",
+        "name", "kind", "id", "vcpus", "boot-order", "program", "manifest", "include-dirs", "properties", "image",
         "direct-request-receive", "direct-request-send", "direct-request2-receive", "direct-request2-send", "indirect-messaging",
         "notifications", "vm-created", "vm-destroyed", "aarch64",
     ];
 
     private static readonly string[] RegionKeys = ["name", "base", "pages", "access"];
+
+    private static readonly string[] ImageKeys = ["file", "load", "entry", "args"];
 
     private static readonly (string Key, PartitionProperties Bit)[] Flags =
     [
@@ -362,6 +370,17 @@ public static class PlatformFile
                 config = config with { Program = program, ProgramName = programName };
             }
 
+            if (Value(node, "image") is { } imageItem)
+            {
+                if (Value(node, "program") is { } both)
+                {
+                    throw yaml.Fail(both, $"partition '{draft.Name}' has both a program and an image: its code is one or the other");
+                }
+
+                var image = Image(imageItem, draft.Kind, config.Memory);
+                config = config with { Image = image, ProgramName = Path.GetFileNameWithoutExtension(image.File) };
+            }
+
             if (Value(node, "properties") is { } word)
             {
                 properties = (PartitionProperties)yaml.Integer(word, "properties", 0, uint.MaxValue);
@@ -474,6 +493,64 @@ public static class PlatformFile
 
             return regions;
         }
+
+        /// <summary>An emulated partition's image: the file exists, fits one of its memory regions, and the emulator loads.</summary>
+        private GuestImage Image(YamlItem item, PartitionKind kind, IReadOnlyList<MemoryRegion> memory)
+        {
+            var map = yaml.Map(item, "an image", ImageKeys);
+            var fileItem = Value(map, "file") ?? throw yaml.Fail(map, "an image needs a file (a flat AArch64 binary)");
+            var file = Resolve(yaml.Text(fileItem, "file"));
+            var regions = memory.Count > 0 ? memory : [DefaultRam(kind)];
+            var load = Value(map, "load") is { } loadItem ? yaml.Integer(loadItem, "load", 0, ulong.MaxValue) : regions[0].Address;
+            if (load % PhysicalMemory.PageSize != 0)
+            {
+                throw yaml.Fail(Value(map, "load")!, $"load 0x{load:x} is not 4 KiB aligned");
+            }
+
+            var entry = Value(map, "entry") is { } entryItem ? yaml.Integer(entryItem, "entry", 0, ulong.MaxValue) : load;
+            if (entry % 4 != 0)
+            {
+                throw yaml.Fail(Value(map, "entry")!, $"entry 0x{entry:x} is not 4-byte aligned (an AArch64 instruction)");
+            }
+
+            var args = new List<ulong>();
+            if (Value(map, "args") is { } argsItem)
+            {
+                var list = yaml.List(argsItem, "args");
+                if (list.Count > GuestImage.MaxArguments)
+                {
+                    throw yaml.Fail(argsItem, $"{list.Count} args is more than {GuestImage.MaxArguments} (x1..x7)");
+                }
+
+                args.AddRange(list.Select(a => yaml.Integer(a, "an image argument", 0, ulong.MaxValue)));
+            }
+
+            if (Unicorn.UnavailableReason is { } reason)
+            {
+                throw yaml.Fail(item, $"this partition runs an AArch64 image, but the emulator is not available: {reason}");
+            }
+
+            if (!File.Exists(file))
+            {
+                throw yaml.Fail(fileItem, $"image '{file}' does not exist (the sample guests are built with: make -C guests)");
+            }
+
+            var size = (ulong)new FileInfo(file).Length;
+            var fits = regions.Any(r => load >= r.Address && load + size <= r.Address + r.Size && entry >= load && entry < load + Math.Max(size, 4));
+            if (!fits)
+            {
+                throw yaml.Fail(item, $"image '{Path.GetFileName(file)}' ({size} bytes at 0x{load:x}, entry 0x{entry:x}) does not lie inside one of the partition's memory regions");
+            }
+
+            return new GuestImage(file, load, entry) { Arguments = args };
+        }
+
+        private static MemoryRegion DefaultRam(PartitionKind kind) => kind switch
+        {
+            PartitionKind.Sp => new MemoryRegion("ram", Platform.DefaultSpRam, Platform.DefaultRamPages, Stage2Access.All),
+            PartitionKind.Kernel => KernelRam,
+            _ => new MemoryRegion("ram", Platform.DefaultVmRam, Platform.DefaultRamPages, Stage2Access.All),
+        };
 
         private string Resolve(string relative) => Path.IsPathRooted(relative) ? relative : Path.Combine(directory, relative);
     }

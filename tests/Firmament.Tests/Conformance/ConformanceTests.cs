@@ -16,6 +16,12 @@ public class ConformanceTests
         foreach (var file in ScenarioReports.Files([SuiteDirectory()]))
         {
             var relative = Path.GetRelativePath(SuiteDirectory(), file);
+            if (Emulation.Guests.IsEmulated(relative) && Emulation.Guests.Unavailable() is not null)
+            {
+                data.Add(relative, "default"); // loading needs the emulator and the images: the case reports the skip
+                continue;
+            }
+
             foreach (var personality in ScenarioFile.Load(file).Personalities)
             {
                 data.Add(relative, personality.Name);
@@ -29,6 +35,11 @@ public class ConformanceTests
     [MemberData(nameof(Cases))]
     public void Scenario_Passes(string file, string personality)
     {
+        if (Emulation.Guests.IsEmulated(file))
+        {
+            Emulation.Guests.Require();
+        }
+
         var scenario = ScenarioFile.Load(Path.Combine(SuiteDirectory(), file));
         var result = ScenarioRunner.Run(scenario, scenario.Personalities.Single(p => p.Name == personality));
         result.Outcome.ShouldBe(ScenarioOutcome.Passed, ScenarioReports.Text([result], []));
