@@ -191,25 +191,24 @@ public sealed partial class Hypervisor
     protected override bool DefersDelivery(in FfaCaller caller, NotificationReceiver receiver, int? vcpu, ulong fresh)
     {
         if (!Personality.NotificationRollbackWindow || vcpu is not null || fresh == 0 || receiver.InterruptRaised
-            || LocalPartition(receiver.Id) is null || caller.Vcpu.Pcpu is not { } pcpu)
+            || LocalPartition(receiver.Id) is null)
         {
             return false;
         }
 
         receiver.InterruptRaised = true;
-        var worker = new Vcpu(new VcpuId(EndpointId.Hypervisor, (ushort)(0x100 + pcpu.Index)), this, new RollbackWorker(this, caller.Vcpu, pcpu, receiver, fresh), pcpu.Index);
-        Scheduler.Park(caller.Vcpu, VcpuState.Blocked);
-        Scheduler.Ready(worker, default, pcpu);
+        DeliverAfterWindow(caller, receiver, fresh);
         return true;
     }
 
-    /// <summary>The planted window's second half: inject, or roll back and answer BUSY; then the caller goes on.</summary>
-    private sealed class RollbackWorker(Hypervisor hypervisor, Vcpu caller, Pcpu pcpu, NotificationReceiver receiver, ulong fresh) : IVcpuBackend
+    /// <summary>The planted window's second half (a method of its own, so the common path allocates no closure).</summary>
+    private void DeliverAfterWindow(in FfaCaller caller, NotificationReceiver receiver, ulong fresh)
     {
-        public void Resume(Vcpu vcpu)
+        var vm = LocalPartition(receiver.Id)!;
+        FinishLater(caller, () =>
         {
             var answer = default(RegisterFrame);
-            if (hypervisor.InjectNpi(hypervisor.LocalPartition(receiver.Id)!, null))
+            if (InjectNpi(vm, null))
             {
                 Succeed(ref answer);
             }
@@ -217,12 +216,11 @@ public sealed partial class Hypervisor
             {
                 receiver.RollBack(SenderClass.Vm, fresh);
                 receiver.InterruptRaised = false;
-                hypervisor.Fail(ref answer, FfaError.Busy);
+                Fail(ref answer, FfaError.Busy);
             }
 
-            hypervisor.Scheduler.Park(vcpu, VcpuState.Off);
-            hypervisor.Scheduler.SwitchTo(pcpu, caller, answer);
-        }
+            return answer;
+        });
     }
 
     /// <summary>A VM-to-VM SET (or an RX-full bit from a VM's message) made something pending for a VM.</summary>

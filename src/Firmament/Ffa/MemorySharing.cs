@@ -863,10 +863,28 @@ public abstract partial class PartitionManager
             }
         }
 
+        if (Personality.MemoryReclaimWindow)
+        {
+            // The planted race: the borrowers were checked; the grant is closed later, whatever happened meanwhile.
+            CloseAfterWindow(caller, handle.Value, zero);
+            return CallOutcome.Blocked;
+        }
+
         Pages!.Close(handle.Value, zero);
         _shared.Remove(handle.Value);
         return Succeed(ref frame);
     }
+
+    /// <summary>The planted window's second half (a method of its own, so the common path allocates no closure).</summary>
+    private void CloseAfterWindow(in FfaCaller caller, ulong key, bool zero) =>
+        FinishLater(caller, () =>
+        {
+            Pages!.Close(key, zero);
+            _shared.Remove(key);
+            var answer = default(RegisterFrame);
+            Succeed(ref answer);
+            return answer;
+        });
 
     /// <summary>
     /// Writes a retrieve response (or a piece of it) into the borrower's RX buffer and hands the buffer to the

@@ -159,6 +159,13 @@ public sealed record Personality
     /// <summary>Live transactions one sender may have (Xen: 32 per guest; NO_MEMORY past it), or null for no limit. Read in <c>MemorySharing.cs</c>.</summary>
     public int? MaxMemorySharesPerSender { get; init; }
 
+    /// <summary>
+    /// A reclaim that checks no borrower holds the memory, drops its lock, and closes the grant later — racing a
+    /// borrower's retrieve in the window, which then keeps a mapping of pages the owner has back. No built-in
+    /// personality sets it: it is for exploration tests that must find that race. Read in <c>MemorySharing.cs</c>.
+    /// </summary>
+    public bool MemoryReclaimWindow { get; init; }
+
     /// <summary>The spec, and Hafnium where the spec is silent.</summary>
     public static Personality Default { get; } = new() { Name = "default" };
 

@@ -87,7 +87,7 @@ public class ExampleRunTests
         var path = directory.Write("bad.yaml", "pcpus: 2\npartitions:\n  - { name: vm1, kind: vm, program: nope }\n");
         var (code, _, error) = CliRunner.Run("run", path);
         code.ShouldBe(2);
-        error.ShouldStartWith($"firmament: {path}:3: unknown program 'nope' (known: demo-client, echo, faulty, gunyah-guest, gunyah-host, idle, notify-receiver, notify-sender, server)");
+        error.ShouldStartWith($"firmament: {path}:3: unknown program 'nope' (known: demo-client, echo, faulty, gunyah-guest, gunyah-host, idle, mem-borrower, mem-lender, notify-receiver, notify-sender, server)");
     }
 
     private static void Has(List<string> lines, string line) => lines.ShouldContain(l => string.Equals(l, line, StringComparison.Ordinal));

@@ -16,7 +16,12 @@ public sealed class ExploreTests
     /// <summary>Xen's first VM-to-VM notification patch, before review: test-only.</summary>
     private static readonly Personality PlantedRace = Personality.Default with { Name = "xen-vm-to-vm-v1", NotificationRollbackWindow = true };
 
+    /// <summary>A reclaim that checks the borrowers, then drops its lock before closing the grant: test-only.</summary>
+    private static readonly Personality PlantedReclaimRace = Personality.Default with { Name = "reclaim-window", MemoryReclaimWindow = true };
+
     private static Scenario Notifications => ScenarioFile.Load(Repo("explore", "vm-to-vm-notifications.yaml"));
+
+    private static Scenario Memory => ScenarioFile.Load(Repo("explore", "vm-to-vm-memory.yaml"));
 
     [Theory]
     [InlineData(ExploreStrategy.Random)]
@@ -41,6 +46,27 @@ public sealed class ExploreTests
         result.Violation.ShouldBeNull(result.Violation?.Message);
         result.Runs.ShouldBe(100_000);
         result.Interleavings.Count.ShouldBeGreaterThan(50_000);
+    }
+
+    [Fact]
+    public void ThePlantedReclaimRetrieveRace_IsFoundWithin10000Runs()
+    {
+        // The retrieve that slips between the reclaim's check and its close leaves the borrower mapping the owner's page.
+        var result = new Explorer(Memory, PlantedReclaimRace, new ExploreOptions { Runs = 10_000, Seed = 1 }).Explore();
+
+        var violation = result.Violation.ShouldNotBeNull(result.Summary);
+        violation.Invariant.ShouldBe("every page has one owner, every access matches its state");
+        violation.Message.ShouldContain("vm2 maps page");
+        violation.Message.ShouldContain("without holding it in an open grant");
+    }
+
+    [Fact]
+    public void TheRealImplementation_SurvivesTheReclaimRetrieveRace_100000Runs()
+    {
+        var result = new Explorer(Memory, Personality.Default, new ExploreOptions { Runs = 100_000, Seed = 1 }).Explore();
+
+        result.Violation.ShouldBeNull(result.Violation?.Message);
+        result.Runs.ShouldBe(100_000);
     }
 
     [Fact]

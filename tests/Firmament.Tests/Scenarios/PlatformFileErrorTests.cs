@@ -68,7 +68,7 @@ public class PlatformFileErrorTests
         { "partitions:\n  - name: vm1\n    kind: vm\n    properties: 0x10\n", 4, "properties 0x10 sets bits outside 0x7cf (bits 4-5, the ID type, are the SPMC's)" },
         { "partitions:\n  - name: vm1\n    kind: vm\n    ffa-version: \"1.1\"\n    direct-request2-send: true\n", 5, "direct request 2 needs FF-A v1.2; partition 'vm1' is v1.1" },
         { "partitions:\n  - name: vm1\n    kind: vm\n    notifications: yes\n", 4, "notifications must be true or false, not 'yes'" },
-        { "partitions:\n  - name: vm1\n    kind: vm\n    program: echoo\n", 4, "unknown program 'echoo' (known: demo-client, echo, faulty, gunyah-guest, gunyah-host, idle, notify-receiver, notify-sender, server)" },
+        { "partitions:\n  - name: vm1\n    kind: vm\n    program: echoo\n", 4, "unknown program 'echoo' (known: demo-client, echo, faulty, gunyah-guest, gunyah-host, idle, mem-borrower, mem-lender, notify-receiver, notify-sender, server)" },
         { "partitions:\n  - name: sp1\n    kind: sp\n    boot-order: 70000\n", 4, "boot-order 70000 is out of range (0..65535)" },
         { "partitions:\n  - name: vm1\n    kind: vm\n    include-dirs: [x]\n", 4, "include-dirs only applies to a partition with a manifest" },
 

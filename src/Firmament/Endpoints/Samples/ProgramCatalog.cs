@@ -11,6 +11,8 @@ public static class ProgramCatalog
         ["demo-client"] = (NormalWorld.DemoClient, "VM or kernel: probes FF-A with the driver and exercises the platform"),
         ["server"] = (NormalWorld.Server, "VM: serves direct requests, reading indirect messages on request"),
         ["notify-sender"] = (NotificationPrograms.Sender, "VM: every vCPU sets its first three notification IDs for every VM that receives notifications"),
+        ["mem-lender"] = (MemoryPrograms.Lender, "VM: shares a page with every other VM, sends the handle in an indirect message, reclaims as soon as it can"),
+        ["mem-borrower"] = (MemoryPrograms.Borrower, "VM: when its NPI says a message arrived, retrieves the page it names, reads it, relinquishes it"),
         ["notify-receiver"] = (NotificationPrograms.Receiver, "VM: binds every other VM's notification IDs, takes them when its NPI comes, waits for the next"),
         ["gunyah-host"] = (GunyahDemo.Host, "VM (Gunyah primary): creates a VM through the RM, reads its console, talks to it over a message queue and doorbells"),
         ["gunyah-guest"] = (GunyahDemo.Guest, "VM image (Gunyah secondary): writes its console, answers the host's message, rings its doorbell, exits"),

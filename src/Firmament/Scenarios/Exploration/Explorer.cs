@@ -79,6 +79,8 @@ public sealed class Explorer
             new NotificationInterruptInvariant(),
             new SchedulerInvariant(),
             new RxOwnershipInvariant(),
+            new PageOwnershipInvariant(),
+            new HandleInvariant(),
         ];
     }
 

@@ -256,3 +256,87 @@ public sealed class RxOwnershipInvariant : IInvariant
         return null;
     }
 }
+
+/// <summary>
+/// Every page has exactly one owner and every access matches its ownership state: the page-ownership ledger agrees
+/// with every stage-2 map it knows, and no partition maps a page owned by another except as a mapped borrower of an
+/// open grant — a mapping that outlives its grant (a reclaim that raced a retrieve) is caught here.
+/// </summary>
+public sealed class PageOwnershipInvariant : IInvariant
+{
+    public string Name => "every page has one owner, every access matches its state";
+
+    public void Attach(Platform platform)
+    {
+    }
+
+    public string? Check(Platform platform)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        if (platform.Pages.OpenGrants == 0 && !_hadGrants)
+        {
+            return null; // nothing has been shared yet: every map is as the platform built it
+        }
+
+        _hadGrants = true;
+        if (platform.Pages.CheckInvariants() is { } broken)
+        {
+            return broken;
+        }
+
+        foreach (var partition in platform.Partitions)
+        {
+            foreach (var (ipaPage, entry) in partition.Memory.Stage2.Entries())
+            {
+                if (entry.Access == Stage2Access.None || !platform.Pages.TryGetPage(entry.PhysicalPage, out var page) || page.Owner == partition.Id)
+                {
+                    continue;
+                }
+
+                if (page.Grant == 0 || platform.Pages.GrantOf(page.Grant)?.Borrower(partition.Id) is not { Mapped: true })
+                {
+                    return $"{partition.Name} maps page 0x{entry.PhysicalPage:X} (at IPA page 0x{ipaPage:X}, {entry.Access}) owned by {page.Owner} without holding it in an open grant";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private bool _hadGrants;
+}
+
+/// <summary>No live memory handle is reused: a handle names one grant from the moment it is given out until it is closed.</summary>
+public sealed class HandleInvariant : IInvariant
+{
+    private readonly Dictionary<ulong, object> _live = [];
+
+    public string Name => "no live handle reused";
+
+    public void Attach(Platform platform) => _live.Clear();
+
+    public string? Check(Platform platform)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        if (platform.Pages.OpenGrants == 0 && _live.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var grant in platform.Pages.Grants)
+        {
+            if (_live.TryGetValue(grant.Key, out var known) && !ReferenceEquals(known, grant))
+            {
+                return $"handle 0x{grant.Key:X} names a new transaction while the old one is still live";
+            }
+        }
+
+        _live.Clear();
+        foreach (var grant in platform.Pages.Grants)
+        {
+            _live[grant.Key] = grant;
+        }
+
+        return null;
+    }
+}
