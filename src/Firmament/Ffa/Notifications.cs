@@ -161,17 +161,12 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.InvalidParameters);
         }
 
-        if (perVcpu && Personality.PerVcpuNotifications is { } perVcpuError)
+        if (PeerChecks(perVcpu, sender, receiver, out var forward) is { } refused)
         {
-            return Fail(ref frame, perVcpuError);
+            return Fail(ref frame, refused);
         }
 
-        if (!sender.IsSecure && !receiver.IsSecure && !Personality.NotificationsBetweenVms)
-        {
-            return Fail(ref frame, FfaError.NotSupported);
-        }
-
-        if (!KeepsBinding(sender, receiver))
+        if (forward)
         {
             return ForwardNotificationCall(caller, ref frame);
         }
@@ -204,6 +199,28 @@ public abstract partial class PartitionManager
         return Succeed(ref frame);
     }
 
+    /// <summary>
+    /// What BIND, UNBIND and SET check alike after their own argument checks: per-vCPU where the personality has none
+    /// (its error); two VMs where it has no VM-to-VM notifications (NOT_SUPPORTED). <paramref name="forward"/>: the
+    /// binding is another manager's.
+    /// </summary>
+    private FfaError? PeerChecks(bool perVcpu, EndpointId sender, EndpointId receiver, out bool forward)
+    {
+        forward = false;
+        if (perVcpu && Personality.PerVcpuNotifications is { } perVcpuError)
+        {
+            return perVcpuError;
+        }
+
+        if (!sender.IsSecure && !receiver.IsSecure && !Personality.NotificationsBetweenVms)
+        {
+            return FfaError.NotSupported;
+        }
+
+        forward = !KeepsBinding(sender, receiver);
+        return null;
+    }
+
     private CallOutcome HandleNotificationSet(in FfaCaller caller, ref RegisterFrame frame)
     {
         if (!NotificationSet.TryDecode(frame, out var call, out _))
@@ -224,17 +241,12 @@ public abstract partial class PartitionManager
             return Fail(ref frame, FfaError.InvalidParameters);
         }
 
-        if (perVcpu && Personality.PerVcpuNotifications is { } perVcpuError)
+        if (PeerChecks(perVcpu, sender, receiver, out var forward) is { } refused)
         {
-            return Fail(ref frame, perVcpuError);
+            return Fail(ref frame, refused);
         }
 
-        if (!sender.IsSecure && !receiver.IsSecure && !Personality.NotificationsBetweenVms)
-        {
-            return Fail(ref frame, FfaError.NotSupported);
-        }
-
-        if (!KeepsBinding(sender, receiver))
+        if (forward)
         {
             return ForwardNotificationCall(caller, ref frame);
         }
