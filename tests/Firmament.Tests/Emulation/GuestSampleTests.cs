@@ -3,6 +3,7 @@ using Firmament.Abi.Ffa;
 using Firmament.Abi.Ffa.Calls;
 using Firmament.Abi.Ffa.Descriptors;
 using Firmament.Endpoints.Driver;
+using Firmament.Scenarios;
 using Firmament.Tests.Ffa;
 using Shouldly;
 using Xunit;
@@ -44,6 +45,26 @@ public class GuestSampleTests
     }
 
     [Fact]
+    public void NotifySp_UnderAKernelAndAnSpmc_TheKernelsSriHandlerRunsIt_AndItLogsTheKernelsBits()
+    {
+        FfaStatus sent = default;
+        FfaDriver? driver = null;
+        var platform = Rig.Run(PlatformRoles.KernelAndSpmc, 1,
+            Rig.Kernel(async c =>
+            {
+                (_, driver) = await FfaDriver.ProbeAsync(c);
+                sent = await driver!.Notify.SendAsync(new EndpointId(0x8001), perVcpu: false, 6);
+            }),
+            Guests.Sp("notify", 0x8001, "notify-sp", 0, 0x60) with { Properties = NotifiedSp });
+
+        sent.IsOk.ShouldBeTrue();
+        driver!.Notify.Counts.Sri.ShouldBe(1);
+        platform.Console.Where(static l => l.Partition == "notify").Select(static l => l.Text)
+            .ShouldBe(["notify-sp: bind 0x60 from 0x0: 0", "notify-sp: got vm 0x40 sp 0x0 framework 0x0"]);
+        platform.Spmc!.NotificationsOf(new EndpointId(0x8001))!.AnyPending().ShouldBeFalse();
+    }
+
+    [Fact]
     public void NotifySp_ANotificationFromAVmItDidNotBind_IsDenied_AndNothingIsLogged()
     {
         FfaStatus sent = default;
@@ -63,7 +84,7 @@ public class GuestSampleTests
     private const ulong TouchLast = 2;
 
     /// <summary>vm1 shares the first page of its RAM (bytes 0, 1, … 255 repeated) with the borrower and asks it to sum it.</summary>
-    private static (FfaStatus Share, DirectResponse Answer, DirectResponse? Touch, FfaStatus Reclaim, ulong Page) ShareAndAsk(out global::Firmament.Scenarios.Platform platform, bool touchAfter)
+    private static (FfaStatus Share, DirectResponse Answer, DirectResponse? Touch, FfaStatus Reclaim, ulong Page) ShareAndAsk(out Platform platform, bool touchAfter)
     {
         (FfaStatus, DirectResponse, DirectResponse?, FfaStatus, ulong) result = default;
         platform = Rig.Run(
