@@ -251,6 +251,80 @@ int32_t ffa_mem_reclaim(uint64_t handle, uint32_t flags)
     return simple(&r);
 }
 
+/* Little-endian field access by byte: descriptors sit at any offset in RX/TX, and -mstrict-align forbids guessing. */
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+static uint32_t get32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+#define MTD_HEADER 48u
+#define MTD_EMAD 32u
+#define COMPOSITE_HEADER 16u
+#define CONSTITUENT 16u
+
+uint32_t ffa_mem_retrieve_request_write(void *buffer, size_t size, uint64_t handle, uint16_t sender,
+                                        uint16_t receiver, uint8_t permissions)
+{
+    uint32_t length = MTD_HEADER + MTD_EMAD;
+    if (size < length) {
+        return 0;
+    }
+    uint8_t *d = buffer;
+    memset(d, 0, length);
+    put16(d + 0, sender);      /* attributes (2) and flags (4) stay 0: the sender's choice stands */
+    put64(d + 8, handle);
+    put32(d + 24, MTD_EMAD);   /* EMAD size */
+    put32(d + 28, 1);          /* EMAD count */
+    put32(d + 32, MTD_HEADER); /* EMAD offset */
+    uint8_t *e = d + MTD_HEADER;
+    put16(e + 0, receiver);
+    e[2] = permissions;        /* composite offset 0: a retrieve request has no composite */
+    return length;
+}
+
+uint32_t ffa_mem_retrieve_resp_constituents(const void *buffer, uint32_t length, struct ffa_constituent *out,
+                                            uint32_t max)
+{
+    const uint8_t *d = buffer;
+    if (length < MTD_HEADER) {
+        return 0;
+    }
+    uint32_t emad_offset = get32(d + 32);
+    if (get32(d + 28) == 0 || emad_offset > length || length - emad_offset < 8) {
+        return 0;
+    }
+    uint32_t composite = get32(d + emad_offset + 4);
+    if (composite > length || length - composite < COMPOSITE_HEADER) {
+        return 0;
+    }
+    uint32_t count = get32(d + composite + 4);
+    if ((length - composite - COMPOSITE_HEADER) / CONSTITUENT < count) {
+        return 0;
+    }
+    uint32_t n = count < max ? count : max;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *c = d + composite + COMPOSITE_HEADER + (i * CONSTITUENT);
+        out[i].address = get64(c);
+        out[i].pages = get32(c + 8);
+    }
+    return n;
+}
+
+uint32_t ffa_mem_relinquish_write(void *buffer, size_t size, uint64_t handle, uint16_t endpoint)
+{
+    uint32_t length = 18;
+    if (size < length) {
+        return 0;
+    }
+    uint8_t *d = buffer;
+    memset(d, 0, length);
+    put64(d, handle);
+    put32(d + 12, 1); /* endpoint count; flags (offset 8) 0 */
+    put16(d + 16, endpoint);
+    return length;
+}
+
 void ffa_console_write(const char *text, size_t length)
 {
     while (length > 0) {

@@ -114,6 +114,24 @@ int32_t ffa_mem_retrieve_req(uint32_t total_length, uint32_t fragment_length, ff
 int32_t ffa_mem_relinquish(void);
 int32_t ffa_mem_reclaim(uint64_t handle, uint32_t flags);
 
+/* Memory descriptors in the v1.1+ layout with v1.2's 32-byte EMAD (for an endpoint that negotiated v1.2): a
+ * 48-byte transaction header, EMADs at offset 48, and in a retrieve response the composite region the EMAD points
+ * at (16-byte header, then 16-byte constituents). Writers return the length written, or 0 if it does not fit. */
+#define FFA_MEM_RO 0x1u /* EMAD data access: read-only (bits 1:0), instruction access not specified */
+#define FFA_MEM_RW 0x2u /* read-write */
+struct ffa_constituent {
+    uint64_t address;
+    uint32_t pages;
+};
+/* A retrieve request for one receiver (itself): header with sender and handle, one EMAD, no composite. */
+uint32_t ffa_mem_retrieve_request_write(void *buffer, size_t size, uint64_t handle, uint16_t sender,
+                                        uint16_t receiver, uint8_t permissions);
+/* Reads the constituents of a retrieve response's first EMAD; returns how many (at most max), 0 if malformed. */
+uint32_t ffa_mem_retrieve_resp_constituents(const void *buffer, uint32_t length, struct ffa_constituent *out,
+                                            uint32_t max);
+/* The relinquish descriptor: handle, flags 0, one endpoint (the caller). */
+uint32_t ffa_mem_relinquish_write(void *buffer, size_t size, uint64_t handle, uint16_t endpoint);
+
 /* Console: FFA_CONSOLE_LOG_64, up to 128 characters per call (longer text takes several calls). */
 void ffa_console_write(const char *text, size_t length);
 void ffa_puts(const char *text);                 /* text and a newline, in as few calls as it takes */

@@ -51,7 +51,6 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     private readonly IntPtr _writePointersAddress;
     private int _registersRead;
     private readonly HashSet<ulong> _mappedPages = [];
-    private readonly Unicorn.InterruptHook _interruptHook;
     private readonly Unicorn.MemoryHook _memoryHook;
     private Engine? _engine;
     private Vcpu? _vcpu;
@@ -82,7 +81,6 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
         _writeIdsAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_writeIds, 0);
         _writePointersAddress = Marshal.UnsafeAddrOfPinnedArrayElement(_writePointers, 0);
 
-        _interruptHook = OnInterrupt;
         _memoryHook = OnInvalidMemory;
         memory.Stage2.Changed += OnStage2Changed;
     }
@@ -211,8 +209,8 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
             return false;
         }
 
-        _engine = new Engine(uc);
-        Unicorn.Check(Unicorn.NativeMethods.uc_hook_add(uc, out _, Unicorn.HookIntr, Marshal.GetFunctionPointerForDelegate(_interruptHook), IntPtr.Zero, 1, 0), "uc_hook_add(INTR)");
+        _engine = new Engine(uc, this);
+        Unicorn.Check(Unicorn.NativeMethods.uc_hook_add(uc, out _, Unicorn.HookIntr, InterruptHookAddress, _engine.Self, 1, 0), "uc_hook_add(INTR)");
         Unicorn.Check(Unicorn.NativeMethods.uc_hook_add(uc, out _, Unicorn.HookMemUnmapped | Unicorn.HookMemProt, Marshal.GetFunctionPointerForDelegate(_memoryHook), IntPtr.Zero, 1, 0), "uc_hook_add(MEM_INVALID)");
         foreach (var (page, entry) in _memory.Stage2.Entries())
         {
@@ -242,8 +240,27 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The trap hook as Unicorn calls it: a plain C function pointer (no delegate, no marshalling stub), with this
+    /// vCPU found through the weak GC handle passed as the hook's user data.
+    /// </summary>
+    private static unsafe IntPtr InterruptHookAddress => (IntPtr)(delegate* unmanaged[Cdecl]<IntPtr, uint, IntPtr, void>)&OnInterruptEntry;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
+    private static void OnInterruptEntry(IntPtr uc, uint intno, IntPtr userData)
+    {
+        if (GCHandle.FromIntPtr(userData).Target is EmulatedVcpu self)
+        {
+            self.OnInterrupt(uc, intno);
+        }
+        else
+        {
+            _ = Unicorn.NativeMethods.uc_emu_stop(uc); // the vCPU is gone: nothing may run on
+        }
+    }
+
     /// <summary>The trap hook: HVC, SMC and SVC are calls; any other exception is a fault. Nothing may escape it.</summary>
-    private void OnInterrupt(IntPtr uc, uint intno, IntPtr userData)
+    private void OnInterrupt(IntPtr uc, uint intno)
     {
         try
         {
@@ -471,13 +488,27 @@ public sealed class EmulatedVcpu : IVcpuBackend, IDisposable
     /// <summary>The uc_engine handle, closed when disposed or finalized.</summary>
     private sealed class Engine : SafeHandle
     {
-        public Engine(IntPtr uc)
-            : base(IntPtr.Zero, ownsHandle: true) => SetHandle(uc);
+        private GCHandle _self;
+
+        public Engine(IntPtr uc, EmulatedVcpu owner)
+            : base(IntPtr.Zero, ownsHandle: true)
+        {
+            SetHandle(uc);
+            _self = GCHandle.Alloc(owner, GCHandleType.Weak);
+        }
 
         public IntPtr Handle => handle;
 
+        /// <summary>The owning vCPU, as the trap hook's user data (weak: the engine must not keep its vCPU alive).</summary>
+        public IntPtr Self => GCHandle.ToIntPtr(_self);
+
         public override bool IsInvalid => handle == IntPtr.Zero;
 
-        protected override bool ReleaseHandle() => Unicorn.NativeMethods.uc_close(handle) == Unicorn.ErrOk;
+        protected override bool ReleaseHandle()
+        {
+            var closed = Unicorn.NativeMethods.uc_close(handle) == Unicorn.ErrOk;
+            _self.Free();
+            return closed;
+        }
     }
 }

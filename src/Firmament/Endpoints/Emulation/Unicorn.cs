@@ -101,10 +101,6 @@ internal static class Unicorn
         }
     }
 
-    /// <summary>An interrupt hook: the CPU raised exception <paramref name="intno"/> (HVC, SMC, SVC, BRK, UDF …).</summary>
-    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
-    public delegate void InterruptHook(IntPtr uc, uint intno, IntPtr userData);
-
     /// <summary>An invalid-memory hook; returning 0 lets the access fail (the emulation stops with an error).</summary>
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     public delegate byte MemoryHook(IntPtr uc, int type, ulong address, int size, long value, IntPtr userData);
