@@ -115,4 +115,139 @@ public class ParcelTests
         GunyahRig.Current!.ResourceManager!.Parcels.ShouldBeEmpty();
         Ledger.GrantOf(ResourceManager.ParcelKeyBit | handle).ShouldBeNull();
     }
+
+    [Fact]
+    public void Share_BothSeeTheSamePage_ReadOnlyRightsHoldAndAcceptChecksAnswerTheirCodes()
+    {
+        var guest = new List<object>();
+        var host = new List<object>();
+        string? broken = null;
+        GunyahRig.HostAndGuest(
+            async h =>
+            {
+                var (_, rm, loader) = GunyahRig.Connect(h);
+                var vm = await GunyahRig.StartGuestAsync(loader);
+                h.Memory.TryWrite(Page, "shared!!"u8, out _);
+                var (error, handle) = await rm.ShareAsync([new RmAclEntry(3, RmMemRights.ReadWrite), new RmAclEntry(vm.Vmid, RmMemRights.Read)], [new RmSglEntry(Page, 0x2000)], label: 9);
+                host.Add(error);
+                host.Add(h.Memory.TryWrite(Page + 8, "owner"u8, out _)); // a share keeps the owner's access
+                await rm.NotifySharedAsync(handle, [vm.Vmid]);
+                await loader.RunAsync(vm);
+                broken ??= Ledger.CheckInvariants();
+                host.Add(await rm.ReclaimAsync(handle));
+                await loader.RunAsync(vm);
+                host.Add(await rm.ReclaimAsync(handle));
+                broken ??= Ledger.CheckInvariants();
+            },
+            async g =>
+            {
+                var rm = GuestRm(g, out var hyp);
+                var shared = await WaitSharedAsync(rm, hyp);
+                var handle = shared!.Handle;
+                guest.Add(shared.Sizes.Sum(static s => (long)s));
+                var grants = Ledger.OpenGrants;
+
+                // Checks that fail leave the parcel unaccepted and the ledger as it was.
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done | RmAcceptFlags.ValidateLabel, label: 8)).Error);
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done | RmAcceptFlags.ValidateSanitized)).Error);
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done | RmAcceptFlags.MapOther)).Error);
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done | RmAcceptFlags.Sanitize)).Error); // read-only: cannot zero
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done, ranges: [new RmSglEntry(0x7000_0000, 0x2000)])).Error);
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done, ranges: [new RmSglEntry(0x7000_0000, 0x1000)])).Error);
+                guest.Add((await rm.ReleaseAsync(handle)).ToString());
+                guest.Add(Ledger.OpenGrants == grants && Ledger.CheckInvariants() is null && !Ledger.GrantOf(ResourceManager.ParcelKeyBit | handle)!.AnyMapped);
+
+                var pa = Ledger.GrantOf(ResourceManager.ParcelKeyBit | handle)!.Runs[0].PhysicalPage << PhysicalMemory.PageShift;
+                var (accepted, regions) = await rm.AcceptAsync(handle, RmTransType.Share, RmAcceptFlags.Done | RmAcceptFlags.ValidateLabel | RmAcceptFlags.ValidateAclAttributes, label: 9,
+                    acl: [new RmAclEntry(3, RmMemRights.ReadWrite), new RmAclEntry(g.Vcpu.Endpoint.Value, RmMemRights.Read)], ranges: [new RmSglEntry(pa, 0x2000)]);
+                guest.Add(accepted);
+                guest.Add(regions.Count); // an accept that names its SGL gets no SGL back
+                guest.Add((await rm.AcceptAsync(handle, RmTransType.Share)).Error);
+                var text = new byte[13];
+                g.Memory.TryRead(pa, text, out _);
+                guest.Add(Encoding.ASCII.GetString(text));
+                guest.Add(g.Memory.TryWrite(pa, "x"u8, out var fault));
+                guest.Add(fault.Kind);
+                await hyp.YieldAsync();
+                guest.Add(await rm.ReleaseAsync(handle));
+            });
+
+        broken.ShouldBeNull();
+        host.ShouldBe([RmError.Ok, true, RmError.MemInUse, RmError.Ok]);
+        guest.ShouldBe([
+            0x2000L, RmError.ValidateFailed, RmError.ValidateFailed, RmError.Denied, RmError.ArgumentInvalid, RmError.NoResource, RmError.ArgumentInvalid, "MemReleased", true,
+            RmError.Ok, 0, RmError.MemInUse, "shared!!owner", false, MemoryFaultKind.Permission, RmError.Ok]);
+    }
+
+    [Fact]
+    public void Donate_MakesTheAcceptorTheOwner_AndTheHandleIsGone()
+    {
+        var results = new List<object>();
+        ushort guestId = 0;
+        ulong pa = 0;
+        GunyahRig.HostAndGuest(
+            async h =>
+            {
+                var (_, rm, loader) = GunyahRig.Connect(h);
+                var vm = await GunyahRig.StartGuestAsync(loader);
+                guestId = vm.Vmid;
+                h.Memory.TryWrite(Page, "gift"u8, out _);
+                var (error, handle) = await rm.DonateAsync([new RmAclEntry(vm.Vmid, RmMemRights.All)], [new RmSglEntry(Page, 0x1000)], sanitize: true);
+                results.Add(error);
+                pa = Ledger.GrantOf(ResourceManager.ParcelKeyBit | handle)!.Runs[0].PhysicalPage << PhysicalMemory.PageShift;
+                await rm.NotifySharedAsync(handle, [vm.Vmid]);
+                await loader.RunAsync(vm);
+                results.Add(await rm.ReclaimAsync(handle));
+                results.Add(h.Memory.TryRead(Page, new byte[4], out var fault));
+                results.Add(fault.Kind);
+                results.Add(Ledger.CheckInvariants() ?? "ok");
+            },
+            async g =>
+            {
+                var rm = GuestRm(g, out var hyp);
+                var shared = await WaitSharedAsync(rm, hyp);
+                results.Add(shared!.Sanitized);
+                var (accepted, regions) = await rm.AcceptAsync(shared.Handle, RmTransType.Donate, RmAcceptFlags.Done | RmAcceptFlags.ValidateSanitized);
+                results.Add(accepted);
+                var bytes = new byte[4];
+                g.Memory.TryRead(regions[0].Ipa, bytes, out _);
+                results.Add(BitConverter.ToUInt32(bytes)); // zeroed when donated
+                results.Add(await rm.ReleaseAsync(shared.Handle));
+                await hyp.YieldAsync();
+            });
+
+        results.ShouldBe([RmError.Ok, true, RmError.Ok, 0u, RmError.HandleInvalid, RmError.HandleInvalid, false, MemoryFaultKind.Unmapped, "ok"]);
+        Ledger.TryGetPage(pa >> PhysicalMemory.PageShift, out var page).ShouldBeTrue();
+        page.Owner.ShouldBe(new EndpointId(guestId));
+        page.State.ShouldBe(OwnerState.Exclusive);
+    }
+
+    [Fact]
+    public void ParcelsAndFfaSharing_UseOneLedger_APageInOneCannotGoIntoTheOther()
+    {
+        var results = new List<object>();
+        GunyahRig.HostAndGuest(
+            async h =>
+            {
+                var (_, rm, loader) = GunyahRig.Connect(h);
+                var vm = await GunyahRig.StartGuestAsync(loader);
+                var (probe, driver) = await FfaDriver.ProbeAsync(h);
+                results.Add(probe.IsOk);
+                var borrower = new EndpointMemoryAccess(new EndpointId(vm.Vmid), MemoryAccessPermissions.Of(DataAccess.ReadWrite, InstructionAccess.NotSpecified));
+                var (lent, handle) = await rm.LendAsync([new RmAclEntry(vm.Vmid, RmMemRights.ReadWrite)], [new RmSglEntry(Page, 0x1000)]);
+                results.Add(lent);
+                results.Add((await driver!.Memory.ShareAsync([borrower], [new MemoryRegionConstituent(Page, 1)])).Status.Error!);
+                results.Add(await rm.ReclaimAsync(handle));
+                var (shared, ffaHandle) = await driver.Memory.ShareAsync([borrower], [new MemoryRegionConstituent(Page, 1)]);
+                results.Add(shared.IsOk);
+                results.Add((await rm.LendAsync([new RmAclEntry(vm.Vmid, RmMemRights.ReadWrite)], [new RmSglEntry(Page, 0x1000)])).Error);
+                results.Add((await rm.ShareAsync([new RmAclEntry(3, RmMemRights.ReadWrite), new RmAclEntry(vm.Vmid, RmMemRights.Read)], [new RmSglEntry(Page, 0x1000)])).Error);
+                results.Add((await driver.Memory.ReclaimAsync(ffaHandle)).IsOk);
+                results.Add((await rm.LendAsync([new RmAclEntry(vm.Vmid, RmMemRights.ReadWrite)], [new RmSglEntry(Page, 0x1000)])).Error);
+                results.Add(Ledger.CheckInvariants() ?? "ok");
+            },
+            static async g => await new GunyahCaller(g.Conduit).YieldAsync());
+
+        results.ShouldBe([true, RmError.Ok, FfaError.Denied, RmError.Ok, true, RmError.Denied, RmError.Denied, true, RmError.Ok, "ok"]);
+    }
 }
