@@ -824,4 +824,30 @@ public sealed partial class ResourceManager
         Notify(parcel.Owner, accepted ? RmMessageId.MemAcceptedNotification : RmMessageId.MemReleasedNotification, note);
         return RmError.Ok;
     }
+
+    /// <summary>
+    /// A VM being reset lets go of its parcels, as the RM's staged cleanup does: what it accepted is released, and the
+    /// parcels it owns are released by everyone and reclaimed (its pages are its own again, to go with its partition).
+    /// </summary>
+    private void ReleaseParcelsOf(ushort vmid)
+    {
+        var id = new EndpointId(vmid);
+        foreach (var parcel in _parcels.Values.ToList())
+        {
+            var grant = Pages!.GrantOf(parcel.Key)!;
+            foreach (var borrower in grant.Borrowers)
+            {
+                if (borrower.Mapped && (borrower.Id == id || parcel.Owner == vmid))
+                {
+                    Pages.UnmapBorrower(parcel.Key, borrower.Id, zero: false);
+                }
+            }
+
+            if (parcel.Owner == vmid)
+            {
+                Pages.Close(parcel.Key, zero: false);
+                _parcels.Remove(parcel.Handle);
+            }
+        }
+    }
 }

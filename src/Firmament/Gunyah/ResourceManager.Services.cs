@@ -334,6 +334,11 @@ public sealed partial class ResourceManager
                 }
             }
 
+            if (Pages is not null)
+            {
+                ReleaseParcelsOf(vm.Vmid);
+            }
+
             Host?.DestroyVm(vm);
             _gunyah.RemoveVm(vm.Vmid);
             record.Vm = null;

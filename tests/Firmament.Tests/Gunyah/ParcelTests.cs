@@ -250,4 +250,34 @@ public class ParcelTests
 
         results.ShouldBe([true, RmError.Ok, FfaError.Denied, RmError.Ok, true, RmError.Denied, RmError.Denied, true, RmError.Ok, "ok"]);
     }
+
+    [Fact]
+    public void Reset_OfAVmThatAcceptedAParcel_ReleasesIt_SoTheOwnerCanReclaim()
+    {
+        var results = new List<object>();
+        GunyahRig.HostAndGuest(
+            async h =>
+            {
+                var (_, rm, loader) = GunyahRig.Connect(h);
+                var vm = await GunyahRig.StartGuestAsync(loader);
+                var (_, handle) = await rm.LendAsync([new RmAclEntry(vm.Vmid, RmMemRights.ReadWrite)], [new RmSglEntry(Page, 0x1000)]);
+                await rm.NotifySharedAsync(handle, [vm.Vmid]);
+                await loader.RunAsync(vm);
+                results.Add(await rm.ReclaimAsync(handle));
+                results.Add(await rm.StopAsync(vm.Vmid, force: true));
+                results.Add(await rm.ResetAsync(vm.Vmid));
+                results.Add(await rm.ReclaimAsync(handle));
+                results.Add(h.Memory.TryWrite(Page, "mine again"u8, out _));
+                results.Add(Ledger.CheckInvariants() ?? "ok");
+            },
+            async g =>
+            {
+                var rm = GuestRm(g, out var hyp);
+                var shared = await WaitSharedAsync(rm, hyp);
+                results.Add((await rm.AcceptAsync(shared!.Handle, RmTransType.Lend)).Error);
+                await hyp.YieldAsync();
+            });
+
+        results.ShouldBe([RmError.Ok, RmError.MemInUse, RmError.Ok, RmError.Ok, RmError.Ok, true, "ok"]);
+    }
 }
