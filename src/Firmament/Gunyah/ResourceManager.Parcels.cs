@@ -81,22 +81,22 @@ public sealed partial class ResourceManager
     /// <summary>Most parcels one VM may own at once.</summary>
     public const int MaxParcelsPerVm = 64;
 
-    public const byte TransDonate = 0;
-    public const byte TransLend = 1;
-    public const byte TransShare = 2;
+    public const byte TransDonate = (byte)RmTransType.Donate;
+    public const byte TransLend = (byte)RmTransType.Lend;
+    public const byte TransShare = (byte)RmTransType.Share;
 
     private const byte CreateFlagSanitize = 1;
     private const byte CreateFlagAppend = 2;
-    private const byte AcceptValidateSanitized = 1;
-    private const byte AcceptValidateAclAttr = 2;
-    private const byte AcceptValidateLabel = 4;
-    private const byte AcceptMapOther = 8;
-    private const byte AcceptMapContiguous = 16;
-    private const byte AcceptSanitize = 32;
-    private const byte AcceptDone = 128;
-    private const byte RightsX = 1;
-    private const byte RightsW = 2;
-    private const byte RightsR = 4;
+    private const byte AcceptValidateSanitized = (byte)RmAcceptFlags.ValidateSanitized;
+    private const byte AcceptValidateAclAttr = (byte)RmAcceptFlags.ValidateAclAttributes;
+    private const byte AcceptValidateLabel = (byte)RmAcceptFlags.ValidateLabel;
+    private const byte AcceptMapOther = (byte)RmAcceptFlags.MapOther;
+    private const byte AcceptMapContiguous = (byte)RmAcceptFlags.MapContiguous;
+    private const byte AcceptSanitize = (byte)RmAcceptFlags.Sanitize;
+    private const byte AcceptDone = (byte)RmAcceptFlags.Done;
+    private const byte RightsX = (byte)RmMemRights.Execute;
+    private const byte RightsW = (byte)RmMemRights.Write;
+    private const byte RightsR = (byte)RmMemRights.Read;
 
     private readonly Dictionary<uint, MemParcel> _parcels = [];
     private uint _lastParcel;
