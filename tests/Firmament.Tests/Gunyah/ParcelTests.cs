@@ -280,4 +280,76 @@ public class ParcelTests
 
         results.ShouldBe([RmError.Ok, RmError.MemInUse, RmError.Ok, RmError.Ok, RmError.Ok, true, "ok"]);
     }
+
+    [Fact]
+    public void RandomCreatesAndReclaims_AgreeWithAModelOfWhichPagesAreTaken_AndKeepTheLedgerSound()
+    {
+        string? failure = null;
+        var succeeded = 0;
+        var steps = 0;
+        GunyahRig.HostAndGuest(
+            async h =>
+            {
+                var (_, rm, loader) = GunyahRig.Connect(h);
+                var vm = await GunyahRig.StartGuestAsync(loader);
+                var random = new Random(8);
+                var taken = new Dictionary<uint, (int First, int Count)>();
+                for (var step = 0; step < 300 && failure is null; step++)
+                {
+                    var grants = Ledger.OpenGrants;
+                    if (taken.Count > 0 && random.Next(3) == 0)
+                    {
+                        var handle = random.Next(4) == 0 ? 999u : taken.Keys.ElementAt(random.Next(taken.Count));
+                        var error = await rm.ReclaimAsync(handle);
+                        var expected = taken.Remove(handle) ? RmError.Ok : RmError.HandleInvalid;
+                        if (error != expected || Ledger.OpenGrants != grants - (expected == RmError.Ok ? 1 : 0))
+                        {
+                            failure = $"step {step}: reclaim {handle} answered {error}, expected {expected}";
+                        }
+                    }
+                    else
+                    {
+                        var first = random.Next(16);
+                        var count = 1 + random.Next(3);
+                        var free = !taken.Values.Any(t => first < t.First + t.Count && t.First < first + count);
+                        var range = new RmSglEntry(Page + ((ulong)first * 0x1000), (ulong)count * 0x1000);
+                        var (error, handle) = random.Next(3) switch
+                        {
+                            0 => await rm.LendAsync([new RmAclEntry(vm.Vmid, RmMemRights.ReadWrite)], [range]),
+                            1 => await rm.ShareAsync([new RmAclEntry(3, RmMemRights.ReadWrite), new RmAclEntry(vm.Vmid, RmMemRights.Read)], [range]),
+                            _ => await rm.DonateAsync([new RmAclEntry(vm.Vmid, RmMemRights.All)], [range]),
+                        };
+                        var expected = free ? RmError.Ok : RmError.Denied;
+                        if (error != expected || Ledger.OpenGrants != grants + (free ? 1 : 0))
+                        {
+                            failure = $"step {step}: create over pages {first}+{count} answered {error}, expected {expected}";
+                        }
+
+                        if (error == RmError.Ok)
+                        {
+                            taken[handle] = (first, count);
+                            succeeded++;
+                        }
+                    }
+
+                    failure ??= Ledger.CheckInvariants();
+                    steps++;
+                    for (var i = 0; i < 16 && failure is null; i++)
+                    {
+                        var lentAway = taken.Values.Any(t => i >= t.First && i < t.First + t.Count);
+                        var readable = h.Memory.TryRead(Page + ((ulong)i * 0x1000), new byte[1], out _);
+                        var shared = Ledger.Grants.Any(g => g.Kind == GrantKind.Share && g.Runs.Any(r => h.Memory.Stage2.TryGetEntry(Page + ((ulong)i * 0x1000), out var e) && e.PhysicalPage >= r.PhysicalPage && e.PhysicalPage < r.PhysicalPage + r.Pages));
+                        if (readable != (!lentAway || shared))
+                        {
+                            failure = $"step {step}: page {i} readable {readable}, lent away {lentAway}";
+                        }
+                    }
+                }
+            },
+            static async g => await new GunyahCaller(g.Conduit).YieldAsync());
+
+        failure.ShouldBeNull();
+        steps.ShouldBe(300);
+        succeeded.ShouldBeGreaterThan(20);
+    }
 }
