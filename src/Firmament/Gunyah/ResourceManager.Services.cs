@@ -64,6 +64,9 @@ public sealed partial class ResourceManager
                 return ConsoleWrite(caller, request, flush: false);
             case RmMessageId.VmConsoleFlush:
                 return ConsoleWrite(caller, request, flush: true);
+            case RmMessageId.MemLend or RmMessageId.MemShare or RmMessageId.MemDonate or RmMessageId.MemAccept
+                or RmMessageId.MemRelease or RmMessageId.MemReclaim or RmMessageId.MemNotify:
+                return ServeMemory(caller, (RmMessageId)id, request, reply, out length);
             default:
                 return RmError.Unimplemented;
         }
@@ -329,6 +332,11 @@ public sealed partial class ResourceManager
 
                     ownerRecord.Resources.Remove(resource);
                 }
+            }
+
+            if (Pages is not null)
+            {
+                ReleaseParcelsOf(vm.Vmid);
             }
 
             Host?.DestroyVm(vm);

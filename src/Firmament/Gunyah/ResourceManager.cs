@@ -60,9 +60,9 @@ public sealed class RmLink
 /// time). Replies echo the message ID and sequence number and start with the RM error word; a reply that does not fit
 /// the client's queue waits for its not-full VIRQ. Served: VM_ALLOCATE, DEALLOCATE, CONFIG_IMAGE, INIT, START, STOP,
 /// RESET, GET_STATE, GET_VMID, GET_OWNER, GET_HYP_RESOURCES, SET_STATUS, EXIT, the console (OPEN, CLOSE, WRITE, FLUSH),
-/// with the VM_EXITED, VM_STATUS, VM_SHUTDOWN and VM_CONSOLE_CHARS notifications. Every other message ID — the memory
-/// parcels (lend, share, donate, accept, release, reclaim, notify, append) among them, until they sit on the FF-A page
-/// ownership ledger — is answered UNIMPLEMENTED.
+/// the memory parcels (LEND, SHARE, DONATE, ACCEPT, RELEASE, RECLAIM, NOTIFY, on the machine's page ledger; see
+/// ResourceManager.Parcels.cs), with the VM_EXITED, VM_STATUS, VM_SHUTDOWN, VM_CONSOLE_CHARS, MEM_SHARED, MEM_ACCEPTED
+/// and MEM_RELEASED notifications. Every other message ID (MEM_APPEND among them) is answered UNIMPLEMENTED.
 /// </summary>
 public sealed partial class ResourceManager : IVirqSink
 {

@@ -194,7 +194,7 @@ public sealed partial class Platform : IGunyahVmHost
             vms[partition.Name] = gunyah.AddVm(partition.Id.Value, partition.Name, partition.Memory, partition.Vcpus);
         }
 
-        var rm = new ResourceManager(gunyah, this, spec.Images);
+        var rm = new ResourceManager(gunyah, this, spec.Images) { Pages = Pages };
         ResourceManager = rm;
         var primaryName = spec.Primary ?? vms.Keys.First();
         var link = rm.AddPrimary(vms[primaryName]);

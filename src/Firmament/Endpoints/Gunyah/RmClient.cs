@@ -262,6 +262,129 @@ public sealed class RmClient
         return SimpleAsync(RmMessageId.VmConsoleWrite, request);
     }
 
+    // Memory parcels (docs/gunyah.md): create over the caller's own IPA ranges, accept / release as an ACL VM, reclaim
+    // as the owner, notify the other side.
+
+    /// <summary>MEM_LEND: the ACL's VMs (not the caller) may map the ranges; the caller loses access until reclaim.</summary>
+    public ValueTask<(RmError Error, uint Handle)> LendAsync(IReadOnlyList<RmAclEntry> acl, IReadOnlyList<RmSglEntry> ranges, uint label = 0, bool sanitize = false) =>
+        CreateParcelAsync(RmMessageId.MemLend, acl, ranges, label, sanitize);
+
+    /// <summary>MEM_SHARE: the ACL names the caller too; it keeps its access.</summary>
+    public ValueTask<(RmError Error, uint Handle)> ShareAsync(IReadOnlyList<RmAclEntry> acl, IReadOnlyList<RmSglEntry> ranges, uint label = 0, bool sanitize = false) =>
+        CreateParcelAsync(RmMessageId.MemShare, acl, ranges, label, sanitize);
+
+    /// <summary>MEM_DONATE: one VM with RWX; it owns the pages once it accepts them.</summary>
+    public ValueTask<(RmError Error, uint Handle)> DonateAsync(IReadOnlyList<RmAclEntry> acl, IReadOnlyList<RmSglEntry> ranges, uint label = 0, bool sanitize = false) =>
+        CreateParcelAsync(RmMessageId.MemDonate, acl, ranges, label, sanitize);
+
+    /// <summary>
+    /// MEM_ACCEPT of a parcel of type <paramref name="transType"/>. Without <paramref name="ranges"/> the RM chooses where
+    /// the regions go and says so (the reply's SGL); with them, they must be where the RM maps (IPA = PA here).
+    /// </summary>
+    public async ValueTask<(RmError Error, IReadOnlyList<RmSglEntry> Regions)> AcceptAsync(
+        uint handle, RmTransType transType, RmAcceptFlags flags = RmAcceptFlags.Done, uint label = 0, IReadOnlyList<RmAclEntry>? acl = null, IReadOnlyList<RmSglEntry>? ranges = null)
+    {
+        acl ??= [];
+        ranges ??= [];
+        var request = new byte[12 + ListsSize(acl, ranges)];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, handle);
+        request[5] = (byte)transType;
+        request[6] = (byte)flags;
+        BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), label);
+        WriteLists(request.AsSpan(12), acl, ranges);
+        var reply = new byte[RmRpc.MaxPayload];
+        var result = await CallAsync(RmMessageId.MemAccept, request, reply).ConfigureAwait(false);
+        var regions = new List<RmSglEntry>();
+        if (result.IsOk && result.Length >= 4)
+        {
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(reply);
+            for (var i = 0; i < count && 4 + ((i + 1) * 16) <= result.Length; i++)
+            {
+                regions.Add(new RmSglEntry(BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(4 + (i * 16))), BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(12 + (i * 16)))));
+            }
+        }
+
+        return (Error(result), regions);
+    }
+
+    /// <summary>MEM_RELEASE: the caller (an ACL VM) unmaps the parcel; <paramref name="sanitize"/> zeroes it first.</summary>
+    public ValueTask<RmError> ReleaseAsync(uint handle, bool sanitize = false) => SimpleAsync(RmMessageId.MemRelease, HandleAndFlags(handle, sanitize));
+
+    /// <summary>MEM_RECLAIM: the owner takes its pages back (refused while an ACL VM has them mapped).</summary>
+    public ValueTask<RmError> ReclaimAsync(uint handle, bool sanitize = false) => SimpleAsync(RmMessageId.MemReclaim, HandleAndFlags(handle, sanitize));
+
+    /// <summary>MEM_NOTIFY(SHARED): the owner has the RM send MEM_SHARED to <paramref name="vmids"/> (VMs of the ACL).</summary>
+    public ValueTask<RmError> NotifySharedAsync(uint handle, IReadOnlyList<ushort> vmids, uint memInfoTag = 0)
+    {
+        ArgumentNullException.ThrowIfNull(vmids);
+        var request = new byte[16 + (vmids.Count * 4)];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, handle);
+        request[4] = 1;
+        BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), memInfoTag);
+        BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(12), (ushort)vmids.Count);
+        for (var i = 0; i < vmids.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(16 + (i * 4)), vmids[i]);
+        }
+
+        return SimpleAsync(RmMessageId.MemNotify, request);
+    }
+
+    /// <summary>MEM_NOTIFY(ACCEPTED or RELEASED): an ACL VM has the RM tell the owner what it did.</summary>
+    public ValueTask<RmError> NotifyOwnerAsync(uint handle, bool accepted, uint memInfoTag = 0)
+    {
+        var request = new byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, handle);
+        request[4] = accepted ? (byte)4 : (byte)2;
+        BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), memInfoTag);
+        return SimpleAsync(RmMessageId.MemNotify, request);
+    }
+
+    private async ValueTask<(RmError Error, uint Handle)> CreateParcelAsync(RmMessageId id, IReadOnlyList<RmAclEntry> acl, IReadOnlyList<RmSglEntry> ranges, uint label, bool sanitize)
+    {
+        ArgumentNullException.ThrowIfNull(acl);
+        ArgumentNullException.ThrowIfNull(ranges);
+        var request = new byte[8 + ListsSize(acl, ranges)];
+        request[2] = sanitize ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(4), label);
+        WriteLists(request.AsSpan(8), acl, ranges);
+        var reply = new byte[4];
+        var result = await CallAsync(id, request, reply).ConfigureAwait(false);
+        return (Error(result), result.IsOk && result.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(reply) : 0xFFFF_FFFF);
+    }
+
+    private static int ListsSize(IReadOnlyList<RmAclEntry> acl, IReadOnlyList<RmSglEntry> ranges) => 4 + (acl.Count * 4) + 4 + (ranges.Count * 16) + 4;
+
+    /// <summary>ACL (u32 count, {u16 vmid, u8 rights, u8 0}), SGL (u16 count, u16 0, {u64 IPA, u64 size}), no attributes.</summary>
+    private static void WriteLists(Span<byte> lists, IReadOnlyList<RmAclEntry> acl, IReadOnlyList<RmSglEntry> ranges)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(lists, (uint)acl.Count);
+        var at = 4;
+        foreach (var entry in acl)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(lists[at..], entry.Vmid);
+            lists[at + 2] = (byte)entry.Rights;
+            at += 4;
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(lists[at..], (ushort)ranges.Count);
+        at += 4;
+        foreach (var range in ranges)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(lists[at..], range.Ipa);
+            BinaryPrimitives.WriteUInt64LittleEndian(lists[(at + 8)..], range.Size);
+            at += 16;
+        }
+    }
+
+    private static byte[] HandleAndFlags(uint handle, bool sanitize)
+    {
+        var request = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(request, handle);
+        request[4] = sanitize ? (byte)1 : (byte)0;
+        return request;
+    }
+
     private async ValueTask<RmError> SimpleAsync(RmMessageId id, byte[] request)
     {
         var result = await CallAsync(id, request, Memory<byte>.Empty).ConfigureAwait(false);

@@ -7,8 +7,9 @@ namespace Firmament.Endpoints.Samples;
 
 /// <summary>
 /// The Gunyah part of the demo: a primary VM (the host) creates a secondary VM through the RM with the VM loader,
-/// reads its console, and the two talk over the message-queue pair and the doorbells the RM wires between them; then
-/// the guest exits and the host tears it down.
+/// reads its console, lends it a page as a memory parcel, and the two talk over the message-queue pair and the doorbells
+/// the RM wires between them; the guest reads the lent page through its own map and releases it, exits, and the host
+/// reclaims the page and tears the guest down.
 /// </summary>
 public static class GunyahDemo
 {
@@ -17,6 +18,7 @@ public static class GunyahDemo
 
     private const ulong RmBuffer = Ram + 0x1000;
     private const ulong PeerBuffer = Ram + 0x2000;
+    private const ulong LentPage = Ram + 0x10000;
 
     /// <summary>vcpu_run rounds the host gives the guest before it gives up on it.</summary>
     private const int MaxRuns = 200;
@@ -58,6 +60,10 @@ public static class GunyahDemo
         var peer = new MsgqueueClient(hyp, context.Memory, PeerBuffer, RmRpc.PacketSize, vm.CapOf(RmResourceTypes.MsgqueueSend), vm.CapOf(RmResourceTypes.MsgqueueReceive));
         var ring = new DoorbellClient(hyp, vm.CapOf(RmResourceTypes.DoorbellSource));
         var bell = new DoorbellClient(hyp, vm.CapOf(RmResourceTypes.Doorbell), vm.VirqOf(RmResourceTypes.Doorbell));
+        context.Memory.TryWrite(LentPage, "a page lent by the host"u8, out _);
+        var (lent, parcel) = await rm.LendAsync([new RmAclEntry(vm.Vmid, RmMemRights.Read)], [new RmSglEntry(LentPage, 0x1000)], label: 1);
+        var announced = await rm.NotifySharedAsync(parcel, [vm.Vmid]);
+        context.Log($"gunyah: lent the page at 0x{LentPage:X} to VM 0x{vm.Vmid:X} read-only as parcel {parcel} ({lent.Name()}), MEM_SHARED sent ({announced.Name()})");
         var ping = await peer.TrySendAsync("ping from the host"u8.ToArray(), push: true);
         var rung = await ring.RingAsync(1);
         context.Log($"gunyah: sent 'ping from the host' on the queue ({ping.Error.Name()}), rang the guest's doorbell ({rung.Error.Name()})");
@@ -92,6 +98,10 @@ public static class GunyahDemo
         }
 
         context.Log($"gunyah: vcpu_run says {exit.Run.State.Name()}; VM 0x{vm.Vmid:X} exited (type {exit.ExitType}, reason 0x{exit.ExitReason:X})");
+        var reclaimed = await rm.ReclaimAsync(parcel);
+        var back = new byte[23];
+        context.Memory.TryRead(LentPage, back, out _);
+        context.Log($"gunyah: reclaimed parcel {parcel} ({reclaimed.Name()}); the page reads '{Encoding.UTF8.GetString(back)}' again");
         var destroyed = await loader.DestroyAsync(vm);
         context.Log($"gunyah: VM 0x{vm.Vmid:X} reset and deallocated: {destroyed.Name()}");
     }
@@ -122,8 +132,35 @@ public static class GunyahDemo
         await console.WriteAsync($"doorbell flags 0x{rung.OldFlags:X}; message '{text}'\n");
         await peer.SendAsync(Encoding.UTF8.GetBytes($"pong ({text.Length} bytes received)"), push: true, new WaitBudget(100));
         await ring.RingAsync(2);
+        await ReadLentPageAsync(rm, console, context);
         await console.WriteAsync("bye\n");
         await rm.ExitAsync(exitFlags: 0, exitCode: 0);
+    }
+
+    /// <summary>Accepts the parcel the host announced (MEM_SHARED), reads it through its own map, releases it.</summary>
+    private static async ValueTask ReadLentPageAsync(RmClient rm, GunyahConsole console, EndpointContext context)
+    {
+        await rm.PollAsync();
+        RmMemShared? shared = null;
+        while (shared is null && rm.TakeNotification(out var notification))
+        {
+            if (notification.Id == RmMessageId.MemSharedNotification && RmMemShared.TryRead(notification.Payload, out var parcel))
+            {
+                shared = parcel;
+            }
+        }
+
+        if (shared is null)
+        {
+            await console.WriteAsync("no parcel announced\n");
+            return;
+        }
+
+        var (accepted, regions) = await rm.AcceptAsync(shared.Handle, shared.TransType);
+        var text = new byte[23];
+        var read = accepted == RmError.Ok && regions.Count == 1 && context.Memory.TryRead(regions[0].Ipa, text, out _);
+        var released = await rm.ReleaseAsync(shared.Handle);
+        await console.WriteAsync($"parcel {shared.Handle} from VM 0x{shared.Owner:X} ({accepted.Name()}): '{(read ? Encoding.UTF8.GetString(text) : "unreadable")}'; released ({released.Name()})\n");
     }
 
     private static bool ReadBootInfo(EndpointContext context, out RmBootInfo info)
