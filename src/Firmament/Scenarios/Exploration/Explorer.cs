@@ -113,7 +113,7 @@ public sealed class Explorer
                 break;
             }
 
-            var outcome = RunOne(run, _dfs is null ? null : (IReadOnlyList<int>?)null, trace: false, out _);
+            var outcome = RunOne(run, path: null, trace: false, out _);
             done++;
             hashes.Add(outcome.ScheduleHash);
             progress?.Invoke(done, mine, hashes.Count);
