@@ -222,8 +222,7 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IHvcConduit, ICpuInter
 
         _inWfi = false;
         _interruptOwed = true;
-        var home = _scheduler.Pcpus[Math.Max(vcpu.HomePcpu, 0) % _scheduler.Pcpus.Count];
-        _scheduler.Ready(vcpu, _codeResult, vcpu.Pcpu ?? home);
+        _scheduler.Ready(vcpu, _codeResult, vcpu.Pcpu ?? _scheduler.HomeOf(vcpu));
     }
 
     /// <summary>Whether an interrupt with a handler is to be taken now (not while a handler runs: handlers do not nest).</summary>

@@ -347,8 +347,7 @@ public sealed partial class Hypervisor
         if (target.State == VcpuState.Waiting && record.Occupation == Occupation.None && target.Interrupts.HasDeliverable)
         {
             // Idle in MSG_WAIT: woken with FFA_INTERRUPT, as a waiting vCPU given cycles is.
-            var home = Scheduler.Pcpus[Math.Max(target.HomePcpu, 0) % Scheduler.Pcpus.Count];
-            Scheduler.Ready(target, WakeFrame(record, default), home);
+            Scheduler.Ready(target, WakeFrame(record, default), Scheduler.HomeOf(target));
         }
 
         return true;

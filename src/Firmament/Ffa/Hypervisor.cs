@@ -278,8 +278,7 @@ public sealed partial class Hypervisor : PartitionManager, INormalWorld
         {
             foreach (var vcpu in vm.Vcpus)
             {
-                var home = Scheduler.Pcpus[Math.Max(vcpu.HomePcpu, 0) % Scheduler.Pcpus.Count];
-                Scheduler.Ready(vcpu, default, home);
+                Scheduler.Ready(vcpu, default, Scheduler.HomeOf(vcpu));
             }
         }
     }

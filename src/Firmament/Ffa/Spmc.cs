@@ -57,7 +57,7 @@ public sealed partial class Spmc : PartitionManager
             foreach (var vcpu in partition.Vcpus)
             {
                 var record = (FfaVcpu)vcpu.Owner!;
-                var pcpu = vcpu.HomePcpu < 0 ? 0 : vcpu.HomePcpu % Scheduler.Pcpus.Count;
+                var pcpu = Scheduler.HomeOf(vcpu).Index;
                 if (!_bootQueues.TryGetValue(pcpu, out var queue))
                 {
                     _bootQueues[pcpu] = queue = new Queue<FfaVcpu>();

@@ -291,6 +291,13 @@ public sealed class Scheduler
         return true;
     }
 
+    /// <summary>The pCPU a vCPU runs on by default: its home (modulo the pCPUs there are), pCPU 0 when it has none.</summary>
+    public Pcpu HomeOf(Vcpu vcpu)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        return _pcpus[Math.Max(vcpu.HomePcpu, 0) % _pcpus.Length];
+    }
+
     /// <summary>
     /// Stops the running vCPU at this call boundary and leaves it Ready on its pCPU with <paramref name="result"/>: it
     /// is resumed from the scheduler's loop (an interrupt taken at the boundary runs from there, not on this stack).

@@ -149,7 +149,7 @@ public sealed partial class Platform
         {
             foreach (var vcpu in kernel.Vcpus)
             {
-                Scheduler.Ready(vcpu, default, Scheduler.Pcpus[vcpu.HomePcpu % Scheduler.Pcpus.Count]);
+                Scheduler.Ready(vcpu, default, Scheduler.HomeOf(vcpu));
             }
         }
     }

@@ -206,7 +206,7 @@ internal static class GunyahSteps
         }
 
         backend.Enqueue(frame, step.Native ? step.Call.NativeImmediate : (ushort)0);
-        platform.Scheduler.Ready(vcpu, default, vcpu.Pcpu ?? platform.Scheduler.Pcpus[Math.Max(vcpu.HomePcpu, 0) % platform.Scheduler.Pcpus.Count]);
+        platform.Scheduler.Ready(vcpu, default, vcpu.Pcpu ?? platform.Scheduler.HomeOf(vcpu));
         platform.Run(budget);
         if (backend.InCall)
         {

@@ -182,7 +182,7 @@ public static class ScenarioRunner
             }
 
             backend.Enqueue(frame);
-            var pcpu = vcpu.Pcpu ?? platform.Scheduler.Pcpus[Math.Max(vcpu.HomePcpu, 0) % platform.Scheduler.Pcpus.Count];
+            var pcpu = vcpu.Pcpu ?? platform.Scheduler.HomeOf(vcpu);
             platform.Scheduler.Ready(vcpu, default, pcpu);
             platform.Run(StepBudget);
             var expected = call.Expect.For(personality);
