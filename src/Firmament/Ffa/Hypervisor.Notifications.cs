@@ -338,10 +338,7 @@ public sealed partial class Hypervisor
 
     private bool InjectInterrupt(Vcpu target, int intid)
     {
-        if (target.Interrupts.SetPending(intid))
-        {
-            TraceInterrupt(target, intid);
-        }
+        Scheduler.RaiseInterrupt(target, intid);
 
         var record = (FfaVcpu)target.Owner!;
         if (target.State == VcpuState.Waiting && record.Occupation == Occupation.None && target.Interrupts.HasDeliverable)

@@ -47,10 +47,6 @@ public sealed class KernelPort(Spmc spmc, Scheduler scheduler) : ICallHandler, I
 
         // An SGI targets the pCPU it was sent to: the kernel vCPU that runs there (or the kernel's first, if none does).
         var target = _vcpus.Find(v => v.HomePcpu == pcpu.Index) ?? _vcpus[0];
-        var intid = (int)spmc.Personality.ScheduleReceiverInterrupt;
-        if (target.Interrupts.SetPending(intid) && scheduler.Trace.Enabled)
-        {
-            scheduler.Trace.Record(pcpu.Time, pcpu.Index, target.Id, TraceKind.Interrupt, value: (ulong)intid);
-        }
+        scheduler.RaiseInterrupt(target, (int)spmc.Personality.ScheduleReceiverInterrupt);
     }
 }

@@ -463,13 +463,4 @@ public abstract partial class PartitionManager
     /// <summary>Whether an RX-buffer-full notification is still pending for the endpoint: RX_RELEASE waits for its GET (Hafnium).</summary>
     private bool RxFullPending(in FfaCaller caller, FfaEndpoint endpoint) =>
         (FrameworkPending(endpoint) & RxBufferFull) != 0 && Serves(FfaFunction.NotificationGet, false, caller);
-
-    /// <summary>Records an interrupt made pending on a vCPU (for traces).</summary>
-    protected void TraceInterrupt(Vcpu vcpu, int intid)
-    {
-        if (Scheduler.Trace.Enabled)
-        {
-            Scheduler.Trace.Record(vcpu.Pcpu?.Time ?? Scheduler.Here, vcpu.Pcpu?.Index ?? -1, vcpu.Id, TraceKind.Interrupt, value: (ulong)intid);
-        }
-    }
 }

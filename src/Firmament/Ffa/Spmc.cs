@@ -92,10 +92,7 @@ public sealed partial class Spmc : PartitionManager
     {
         ArgumentNullException.ThrowIfNull(vcpu);
         vcpu.Interrupts.Enable(intid);
-        if (vcpu.Interrupts.SetPending(intid) && Scheduler.Trace.Enabled)
-        {
-            Scheduler.Trace.Record(vcpu.Pcpu?.Time ?? Scheduler.Now, vcpu.Pcpu?.Index ?? -1, vcpu.Id, TraceKind.Interrupt, value: (ulong)intid);
-        }
+        Scheduler.RaiseInterrupt(vcpu, intid);
     }
 
     protected override CallOutcome HandleOwnVcpuCall(FfaVcpu self, ref RegisterFrame frame)
@@ -178,11 +175,7 @@ public sealed partial class Spmc : PartitionManager
     private void RaiseNpi(FfaVcpu vcpu, NotificationReceiver receiver)
     {
         receiver.InterruptRaised = true;
-        var intid = (int)Personality.NotificationPendingInterrupt;
-        if (vcpu.Vcpu.Interrupts.SetPending(intid))
-        {
-            TraceInterrupt(vcpu.Vcpu, intid);
-        }
+        Scheduler.RaiseInterrupt(vcpu.Vcpu, (int)Personality.NotificationPendingInterrupt);
     }
 
     private void RaiseScheduleReceiverInterrupt(Pcpu pcpu)

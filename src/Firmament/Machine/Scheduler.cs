@@ -291,6 +291,26 @@ public sealed class Scheduler
         return true;
     }
 
+    /// <summary>
+    /// Makes <paramref name="intid"/> pending on <paramref name="vcpu"/>'s interface and records it in the trace when it
+    /// was not pending already; true if it is newly pending.
+    /// </summary>
+    public bool RaiseInterrupt(Vcpu vcpu, int intid)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        if (!vcpu.Interrupts.SetPending(intid))
+        {
+            return false;
+        }
+
+        if (Trace.Enabled)
+        {
+            Trace.Record(vcpu.Pcpu?.Time ?? Here, vcpu.Pcpu?.Index ?? -1, vcpu.Id, TraceKind.Interrupt, value: (ulong)intid);
+        }
+
+        return true;
+    }
+
     /// <summary>The pCPU a vCPU runs on by default: its home (modulo the pCPUs there are), pCPU 0 when it has none.</summary>
     public Pcpu HomeOf(Vcpu vcpu)
     {
