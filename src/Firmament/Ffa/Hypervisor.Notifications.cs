@@ -48,9 +48,9 @@ public sealed partial class Hypervisor
 
         var vcpu = vm.Vcpus[id.Index];
         Scheduler.SetOnline(vcpu, online);
-        if (online && NotificationsOf(vm.Id) is { } receiver && !receiver.InterruptRaised && AnythingPending(receiver))
+        if (online && NotificationsOf(vm.Id) is { } receiver && AnythingPending(receiver))
         {
-            receiver.InterruptRaised = InjectNpi(vm, null);
+            SignalVm(vm, receiver, null);
         }
 
         return true;
@@ -231,9 +231,18 @@ public sealed partial class Hypervisor
             return;
         }
 
+        SignalVm(vm, receiver, vcpu);
+    }
+
+    /// <summary>
+    /// The NPI rule, for every source of pending notifications: a per-vCPU one goes to its vCPU (and stays pending there
+    /// if that vCPU is offline); a global one raises the NPI only if it is not raised already, and marks it raised only
+    /// when it was injected.
+    /// </summary>
+    private void SignalVm(Partition vm, NotificationReceiver receiver, int? vcpu)
+    {
         if (vcpu is { } index)
         {
-            // A per-vCPU notification has one place to go; it stays pending there if that vCPU is offline.
             InjectNpi(vm, index);
         }
         else if (!receiver.InterruptRaised)
@@ -298,16 +307,14 @@ public sealed partial class Hypervisor
         if (LocalPartition(list.Endpoint) is { } vm && NotificationsOf(vm.Id) is { } receiver)
         {
             receiver.RemotePending = true;
-            if (!list.IsGlobal)
+            if (list.IsGlobal)
             {
-                foreach (var index in list.Vcpus)
-                {
-                    InjectNpi(vm, index);
-                }
+                SignalVm(vm, receiver, null);
             }
-            else if (!receiver.InterruptRaised)
+
+            foreach (var index in list.Vcpus)
             {
-                receiver.InterruptRaised = InjectNpi(vm, null);
+                SignalVm(vm, receiver, index);
             }
         }
         else if (list.Endpoint.IsSecure && !_spWork.Contains(list))
