@@ -102,7 +102,7 @@ public sealed class ManagedVcpu : IVcpuBackend, IConduit, IHvcConduit, ICpuInter
             if (!_scheduler.YieldAfterCompletedCall(vcpu, _registers))
             {
                 _scheduler.OnReturn(vcpu, _registers);
-                if (!vcpu.Interrupts.AnyPending || !TakesInterrupt(vcpu))
+                if (!TakesInterrupt(vcpu))
                 {
                     return default;
                 }

@@ -182,10 +182,11 @@ public sealed class Explorer
             invariant.Attach(platform);
         }
 
-        var faults = new FaultInjector(_scenario.Explore ?? new ExploreFaults(), platform, seed);
+        var settings = _scenario.Explore ?? new ExploreFaults();
+        var faults = new FaultInjector(settings, platform, seed);
         faults.BeforeBoot();
         platform.Boot();
-        var limit = (_scenario.Explore ?? new ExploreFaults()).MaxSteps;
+        var limit = settings.MaxSteps;
         long steps = 0;
         Violation? violation = null;
         while (violation is null && steps < limit && scheduler.Step())
