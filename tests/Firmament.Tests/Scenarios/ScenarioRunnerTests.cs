@@ -108,4 +108,41 @@ public class ScenarioRunnerTests
         var e = Should.Throw<PlatformFileException>(() => Parse("scripted: [vm1]\nsteps:\n" + step));
         e.Message.ShouldContain(message);
     }
+
+    [Theory]
+    [InlineData("explore:\n  power: [sp1]\n", 2, "power: 'sp1' is not a VM under a hypervisor")]
+    [InlineData("explore:\n  start-offline: [nobody]\n", 2, "start-offline: no partition is called 'nobody'")]
+    [InlineData("explore:\n  rate: 0\n", 2, "rate")]
+    [InlineData("explore:\n  sometimes: true\n", 2, "sometimes")]
+    public void TheExploreSection_IsCheckedWithFileAndLine(string body, int line, string message)
+    {
+        var e = Should.Throw<PlatformFileException>(() => Parse(body));
+        e.Line.ShouldBe(line + 7); // the body starts on line 8, after the name and the six platform lines
+        e.Message.ShouldContain(message);
+    }
+
+    [Fact]
+    public void AnExploreScenario_NeedsNoSteps_ButFirmamentTestSaysItHasNone()
+    {
+        var scenario = Parse("explore:\n  delay-interrupts: true\n");
+        scenario.Steps.ShouldBeEmpty();
+        scenario.Explore.ShouldNotBeNull().DelayInterrupts.ShouldBeTrue();
+
+        var result = ScenarioRunner.Run(scenario, scenario.Personalities[0]);
+        result.Outcome.ShouldBe(ScenarioOutcome.Error);
+        result.Message.ShouldContain("firmament explore");
+    }
+
+    [Fact]
+    public void PowerAndTakeSteps_RefuseWhatTheyCannotDo_WithTheReason()
+    {
+        // A power step on an SP, and taking an interrupt that is not pending, are errors at their lines.
+        var power = ScenarioRunner.Run(Parse("scripted: [vm1]\nsteps:\n  - power: { partition: sp1, online: false }\n"), global::Firmament.Ffa.Personality.Default);
+        power.Outcome.ShouldBe(ScenarioOutcome.Error);
+        power.Message.ShouldContain("power steps take a VM's vCPU offline or online");
+
+        var take = ScenarioRunner.Run(Parse("scripted: [vm1]\nsteps:\n  - interrupt: { take: 5, partition: vm1 }\n"), global::Firmament.Ffa.Personality.Default);
+        take.Outcome.ShouldBe(ScenarioOutcome.Failed);
+        take.Message.ShouldContain("interrupt 5 is not pending on vm1.0");
+    }
 }
